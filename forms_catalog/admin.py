@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from PIL import Image
+
+from forms_catalog.catalog import new_version
+from forms_catalog.models import FieldDefinition, FormPage, FormType
+from forms_catalog.render import draw_field_overlay
+
+
+class FieldDefinitionInline(admin.TabularInline):
+    model = FieldDefinition
+    extra = 0
+    fields = ("order", "key", "label", "kind", "page", "x", "y", "w", "h", "cells")
+    fields += ("required", "sensitive", "export_column")
+
+
+class FormPageInline(admin.TabularInline):
+    model = FormPage
+    extra = 0
+
+
+@admin.register(FormType)
+class FormTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "version", "department", "is_current", "field_count")
+    list_filter = ("is_current", "department")
+    search_fields = ("code", "name")
+    inlines = (FieldDefinitionInline, FormPageInline)
+    actions = ("make_new_version",)
+    readonly_fields = ("blank_with_fields", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FormType]:
+        return super().get_queryset(request).select_related("department")
+
+    @admin.display(description=_("fields"))
+    def field_count(self, obj: FormType) -> int:
+        return obj.fields.count()
+
+    @admin.display(description=_("blank form with field regions"))
+    def blank_with_fields(self, obj: FormType) -> str:
+        if obj.pk is None:
+            return "-"
+        urls = [
+            (reverse("admin:forms_catalog_formtype_overlay", args=[obj.pk, page.number]),)
+            for page in obj.pages.all()
+        ]
+        return format_html_join(
+            "",
+            '<a href="{0}" target="_blank"><img src="{0}" style="max-width:600px;'
+            'border:1px solid #ccc;margin:4px" alt=""></a>',
+            urls,
+        ) or str(_("No reference image."))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A version that documents were read with is frozen: edit a new version instead.
+        if obj is not None and obj.documents.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.documents.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Create a new editable version"))
+    def make_new_version(self, request: HttpRequest, queryset: QuerySet[FormType]) -> None:
+        for form_type in queryset:
+            created = new_version(form_type)
+            self.message_user(
+                request,
+                _("Created %(code)s version %(version)s.")
+                % {"code": created.code, "version": created.version},
+                messages.SUCCESS,
+            )
+
+    def get_urls(self) -> list:
+        urls = [
+            path(
+                "<int:pk>/overlay/<int:page>.png",
+                self.admin_site.admin_view(self.overlay_view),
+                name="forms_catalog_formtype_overlay",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def overlay_view(self, request: HttpRequest, pk: int, page: int) -> HttpResponse:
+        form_type = get_object_or_404(FormType, pk=pk)
+        if not self.has_view_permission(request, form_type):
+            return HttpResponse(status=403)
+        form_page = get_object_or_404(FormPage, form_type=form_type, number=page)
+        with form_page.reference_image.open("rb") as handle:
+            image = Image.open(handle).convert("RGB")
+        fields = [f.as_export_dict() for f in form_type.fields.filter(page=page)]
+        overlay = draw_field_overlay(image, fields)
+        overlay.thumbnail((1240, 1754))
+        buffer = io.BytesIO()
+        overlay.save(buffer, format="PNG")
+        return HttpResponse(buffer.getvalue(), content_type="image/png")

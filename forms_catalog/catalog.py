@@ -1,0 +1,65 @@
+"""Loading the standard forms into the database, and versioning form types."""
+
+from __future__ import annotations
+
+import io
+
+from django.db import transaction
+
+from forms_catalog.definitions import (
+    ReferenceImage,
+    export_definition,
+    import_definition,
+    layout_definition,
+)
+from forms_catalog.layouts import STANDARD_LAYOUTS
+from forms_catalog.layouts.base import FormLayout
+from forms_catalog.models import FormType
+from forms_catalog.render import render_page
+
+# Attributes compared to decide whether a stored version still matches its layout.
+_COMPARED = ("name", "dpi", "page_count", "page_width", "page_height", "retention_years", "fields")
+
+
+def _reference_images(layout: FormLayout) -> list[ReferenceImage]:
+    images = []
+    for number in range(1, layout.pages + 1):
+        buffer = io.BytesIO()
+        render_page(layout, number).save(buffer, format="PNG", optimize=True)
+        images.append(ReferenceImage(number, f"{layout.code}-p{number}.png", buffer.getvalue()))
+    return images
+
+
+def load_layout(layout: FormLayout) -> tuple[FormType, bool]:
+    """Make the layout the current version of its code; return (form type, created).
+
+    Loading twice changes nothing; a changed layout becomes a new version, so documents
+    already read keep the version they were read with.
+    """
+    current = FormType.objects.filter(code=layout.code, is_current=True).first()
+    wanted = layout_definition(layout)
+    if current is not None:
+        stored = export_definition(current)
+        if all(stored[key] == wanted[key] for key in _COMPARED):
+            return current, False
+    return import_definition(wanted, _reference_images(layout)), True
+
+
+def load_standard_catalog() -> list[tuple[FormType, bool]]:
+    return [load_layout(layout) for layout in STANDARD_LAYOUTS.values()]
+
+
+@transaction.atomic
+def new_version(form_type: FormType) -> FormType:
+    """Copy a form type into a new current version that can be edited freely."""
+    references = [
+        ReferenceImage(page.number, page.reference_image.name.rsplit("/", 1)[-1], _read(page))
+        for page in form_type.pages.all()
+    ]
+    definition = export_definition(form_type)
+    return import_definition(definition, references, department=form_type.department.name)
+
+
+def _read(page) -> bytes:  # type: ignore[no-untyped-def]
+    with page.reference_image.open("rb") as handle:
+        return handle.read()

@@ -1,0 +1,166 @@
+"""Form definitions as JSON: the shape of ``export_form`` and ``import_form``.
+
+This is how a municipality adds its own form, and how the standard layouts become rows: one
+format, one loader. Field geometry is in pixels at the form's dpi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from forms_catalog.kinds import COMB_KINDS, FieldKind
+from forms_catalog.layouts.base import FormLayout
+from forms_catalog.models import FieldDefinition, FormPage, FormType
+
+FIELD_KEYS = ("key", "label", "kind", "page", "x", "y", "w", "h", "cells", "sensitive")
+
+
+class DefinitionError(ValueError):
+    """A form definition that cannot be loaded; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    page: int
+    filename: str
+    content: bytes
+
+
+def layout_definition(layout: FormLayout) -> dict[str, Any]:
+    """The definition JSON of a standard layout."""
+    return {
+        "code": layout.code,
+        "name": layout.name,
+        "version": layout.version,
+        "department": layout.department,
+        "retention_years": layout.retention_years,
+        "dpi": layout.dpi,
+        "page_count": layout.pages,
+        "page_width": layout.width,
+        "page_height": layout.height,
+        "fields": [spec.to_dict() for spec in layout.fields],
+    }
+
+
+def export_definition(form_type: FormType) -> dict[str, Any]:
+    return {
+        "code": form_type.code,
+        "name": form_type.name,
+        "version": form_type.version,
+        "department": form_type.department.name,
+        "retention_years": form_type.retention_years,
+        "dpi": form_type.dpi,
+        "page_count": form_type.page_count,
+        "page_width": form_type.page_width,
+        "page_height": form_type.page_height,
+        "fields": [field.as_export_dict() for field in form_type.fields.all()],
+    }
+
+
+def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in data:
+        raise DefinitionError(f"{where}: '{key}' is missing")
+    value = data[key]
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+        raise DefinitionError(f"{where}: '{key}' must be {kind.__name__}")
+    return value
+
+
+def validate_definition(data: Any) -> None:
+    """Raise DefinitionError naming the first problem in a definition JSON."""
+    if not isinstance(data, dict):
+        raise DefinitionError("the definition must be a JSON object")
+    _require(data, "code", str, "form")
+    _require(data, "name", str, "form")
+    width = _require(data, "page_width", int, "form")
+    height = _require(data, "page_height", int, "form")
+    pages = data.get("page_count", 1)
+    fields = _require(data, "fields", list, "form")
+    seen: set[str] = set()
+    for index, field in enumerate(fields):
+        where = f"field {index + 1}"
+        if not isinstance(field, dict):
+            raise DefinitionError(f"{where}: must be an object")
+        key = _require(field, "key", str, where)
+        where = f"field '{key}'"
+        if key in seen:
+            raise DefinitionError(f"{where}: duplicate key")
+        seen.add(key)
+        _require(field, "label", str, where)
+        kind = _require(field, "kind", str, where)
+        if kind not in FieldKind.values:
+            raise DefinitionError(f"{where}: unknown kind '{kind}'")
+        x, y = _require(field, "x", int, where), _require(field, "y", int, where)
+        w, h = _require(field, "w", int, where), _require(field, "h", int, where)
+        page = field.get("page", 1)
+        if not (1 <= page <= pages):
+            raise DefinitionError(f"{where}: page {page} outside 1..{pages}")
+        if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+            raise DefinitionError(f"{where}: region outside the page")
+        cells = field.get("cells", 0)
+        if not isinstance(cells, int) or cells < 0:
+            raise DefinitionError(f"{where}: 'cells' must be a non-negative integer")
+        if kind in COMB_KINDS and cells == 0 and kind != FieldKind.DATE:
+            raise DefinitionError(f"{where}: kind '{kind}' needs comb cells")
+        if kind == FieldKind.MYNUMBER and cells != 12:
+            raise DefinitionError(f"{where}: a My Number has 12 cells")
+
+
+@transaction.atomic
+def import_definition(
+    data: dict[str, Any],
+    references: list[ReferenceImage] = (),  # type: ignore[assignment]
+    *,
+    department: str | None = None,
+) -> FormType:
+    """Create a form type from a definition; an existing code gets a new current version.
+
+    Earlier versions stay as they are, with their documents.
+    """
+    validate_definition(data)
+    group, _ = Group.objects.get_or_create(name=department or data.get("department") or "未設定")
+    previous = FormType.objects.filter(code=data["code"]).order_by("-version").first()
+    version = previous.version + 1 if previous else int(data.get("version", 1))
+    FormType.objects.filter(code=data["code"], is_current=True).update(is_current=False)
+    form_type = FormType.objects.create(
+        code=data["code"],
+        version=version,
+        name=data["name"],
+        department=group,
+        dpi=int(data.get("dpi", 300)),
+        page_width=data["page_width"],
+        page_height=data["page_height"],
+        page_count=int(data.get("page_count", 1)),
+        retention_years=int(data.get("retention_years", 5)),
+        is_current=True,
+    )
+    FieldDefinition.objects.bulk_create(
+        FieldDefinition(
+            form_type=form_type,
+            order=order,
+            key=field["key"],
+            label=field["label"],
+            kind=field["kind"],
+            page=field.get("page", 1),
+            x=field["x"],
+            y=field["y"],
+            w=field["w"],
+            h=field["h"],
+            cells=field.get("cells", 0),
+            required=bool(field.get("required", False)),
+            # A My Number is always sensitive, whatever the definition says.
+            sensitive=bool(field.get("sensitive")) or field["kind"] == FieldKind.MYNUMBER,
+            options=field.get("options", []),
+            export_column=field.get("export_column") or field["label"],
+        )
+        for order, field in enumerate(data["fields"])
+    )
+    for reference in references:
+        page = FormPage(form_type=form_type, number=reference.page)
+        page.reference_image.save(reference.filename, ContentFile(reference.content), save=True)
+    return form_type

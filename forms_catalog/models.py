@@ -1,0 +1,146 @@
+"""What a form IS: its versions, pages and the fields drawn on it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from forms_catalog.kinds import COMB_KINDS, FieldKind
+
+
+class FormType(models.Model):
+    """One version of a paper form.
+
+    Versions are immutable once a document has been read with them: editing such a form type
+    creates version N+1 (``forms_catalog.versioning.new_version``) and the documents keep the
+    version they were read with. Exactly one version per code is current; new uploads use it.
+
+    Object permissions (django-guardian), granted to department groups per form type:
+    ``process`` (upload and verify), ``view_mynumber`` (see My Numbers, after a reveal),
+    ``export`` (download CSV).
+    """
+
+    code = models.SlugField(_("code"), max_length=64)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=200)
+    department = models.ForeignKey(
+        Group,
+        on_delete=models.PROTECT,
+        related_name="form_types",
+        verbose_name=_("department"),
+    )
+    dpi = models.PositiveIntegerField(_("reference resolution (dpi)"), default=300)
+    page_width = models.PositiveIntegerField(_("page width (px)"))
+    page_height = models.PositiveIntegerField(_("page height (px)"))
+    page_count = models.PositiveSmallIntegerField(_("pages"), default=1)
+    retention_years = models.PositiveSmallIntegerField(_("retention period (years)"), default=5)
+    is_current = models.BooleanField(_("current version"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form type")
+        verbose_name_plural = _("form types")
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="formtype_code_version"),
+            # Serves "the current version of CODE", asked on every upload.
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=models.Q(is_current=True),
+                name="formtype_one_current_per_code",
+            ),
+        ]
+        permissions = [
+            ("process", _("Can upload and verify documents of this form type")),
+            ("view_mynumber", _("Can view My Numbers on this form type")),
+            ("export", _("Can export data of this form type")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code} v{self.version})"
+
+
+class FormPage(models.Model):
+    """A page of a form version with its blank reference image (the alignment target)."""
+
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.CASCADE, related_name="pages", verbose_name=_("form type")
+    )
+    number = models.PositiveSmallIntegerField(_("page number"))
+    reference_image = models.FileField(_("reference image"), upload_to="catalog/")
+
+    class Meta:
+        verbose_name = _("form page")
+        verbose_name_plural = _("form pages")
+        ordering = ["form_type", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["form_type", "number"], name="formpage_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_type} p.{self.number}"
+
+
+class FieldDefinition(models.Model):
+    """A field drawn on a form: where it is, what it holds, how it is validated and exported.
+
+    The region (x, y, w, h) is in pixels at the form type's dpi on page ``page``. For comb
+    kinds it is split into ``cells`` equal cells; ``options`` lists the printed words to circle
+    (choice) or the eras (wareki_date), each with its own region.
+    """
+
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.CASCADE, related_name="fields", verbose_name=_("form type")
+    )
+    key = models.SlugField(_("key"), max_length=64)
+    label = models.CharField(_("label"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=FieldKind.choices)
+    page = models.PositiveSmallIntegerField(_("page"), default=1)
+    x = models.PositiveIntegerField(_("x"))
+    y = models.PositiveIntegerField(_("y"))
+    w = models.PositiveIntegerField(_("width"))
+    h = models.PositiveIntegerField(_("height"))
+    cells = models.PositiveSmallIntegerField(_("comb cells"), default=0)
+    required = models.BooleanField(_("required"), default=False)
+    sensitive = models.BooleanField(
+        _("sensitive (My Number class)"),
+        default=False,
+        help_text=_("Encrypted, masked and redacted like a My Number."),
+    )
+    options = models.JSONField(_("options"), default=list, blank=True)
+    export_column = models.CharField(_("export column"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("field definition")
+        verbose_name_plural = _("field definitions")
+        ordering = ["form_type", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form_type", "key"], name="field_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def is_comb(self) -> bool:
+        return self.kind in COMB_KINDS and self.cells > 0
+
+    def as_export_dict(self) -> dict[str, object]:
+        """The field in the JSON shape of ``export_form`` / ``import_form``."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "page": self.page,
+            "x": self.x,
+            "y": self.y,
+            "w": self.w,
+            "h": self.h,
+            "cells": self.cells,
+            "sensitive": self.sensitive,
+            "required": self.required,
+            "options": self.options,
+            "export_column": self.export_column,
+        }

@@ -1,0 +1,275 @@
+"""Field validation: normalise a read or typed value, then check it against its field kind.
+
+``normalize(kind, value)`` gives the canonical form that is stored; ``validate(kind, value)``
+judges ``normalize(kind, value)``, so it may be given raw OCR output or staff input.
+Canonical forms:
+
+- mynumber: 12 ASCII digits; corporate_number: 13; digits: one or more ASCII digits;
+  postal_code: exactly 7 digits; phone: 10-11 digits starting with 0; amount: digits
+  without separators and no leading zero except "0" itself;
+- wareki_date: "R07.12.01"; date: "2025-12-01";
+- checkbox: "1" / "0"; choice: one of the printed option values;
+- katakana: full-width katakana, ー, ・ and single spaces; text_ja: any text;
+- empty: "" (valid unless the field is required).
+
+Error codes are stable (see ``MESSAGES``). Messages are Japanese and never contain the value:
+they reach logs and screens, and a My Number must not leak through them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from forms_catalog.kinds import FieldKind
+from yomitoru.lib import corporate_number, mynumber, wareki
+
+
+@dataclass(frozen=True)
+class ValidationError:
+    code: str
+    message: str
+
+
+MESSAGES: dict[str, str] = {
+    "required": "必須項目です。",
+    "mynumber_format": "個人番号は12桁の数字で入力してください。",
+    "mynumber_all_zero": "個人番号がすべて0になっています。",
+    "mynumber_check_digit": "個人番号のチェックデジットが一致しません。",
+    "corporate_format": "法人番号は13桁の数字で入力してください。",
+    "corporate_check_digit": "法人番号のチェックデジットが一致しません。",
+    "digits_format": "数字のみで入力してください。",
+    "amount_format": "金額は区切りなしの数字で入力してください（先頭に0は付けません）。",
+    "postal_format": "郵便番号は7桁の数字で入力してください。",
+    "phone_format": "電話番号は0から始まる10桁または11桁の数字で入力してください。",
+    "date_format": "日付の形式が正しくありません。",
+    "date_invalid": "存在しない日付です。",
+    "katakana_format": "全角カタカナで入力してください。",
+    "checkbox_format": "チェック欄の値が正しくありません。",
+    "choice_unknown": "選択肢にない値です。",
+    "birth_after_application": "生年月日が申請日より後になっています。",
+}
+
+# Separator characters dropped from digit kinds (after NFKC, which maps full-width forms).
+_HYPHENS = "-‐‑‒–—―−ー"
+_SEPARATORS: dict[str, str] = {
+    FieldKind.DIGITS: _HYPHENS,
+    FieldKind.POSTAL_CODE: _HYPHENS + "〒",
+    FieldKind.PHONE: _HYPHENS + "()",
+    FieldKind.AMOUNT: ",¥\\円",
+}
+
+_DIGITS = re.compile(r"[0-9]+")
+_AMOUNT = re.compile(r"0|[1-9][0-9]*")
+_POSTAL = re.compile(r"[0-9]{7}")
+_PHONE = re.compile(r"0[0-9]{9,10}")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_LENIENT_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
+# Full-width katakana (ァ..ヺ), the long-vowel mark, the middle dot, iteration marks, and
+# single spaces between words.
+_KATAKANA = re.compile(r"[ァ-ヺー・ヽヾ]+( [ァ-ヺー・ヽヾ]+)*")
+_HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in [*range(0x3041, 0x3097), 0x309D, 0x309E]}
+
+
+def error(code: str, message: str | None = None) -> ValidationError:
+    """An error with its standard message (or a more specific value-free one)."""
+    return ValidationError(code, message or MESSAGES[code])
+
+
+# --- normalisation ------------------------------------------------------------------------
+
+
+def normalize(kind: str, value: str) -> str:
+    """The canonical form of a value for its kind; ValueError only for an unknown kind."""
+    if kind not in FieldKind.values:
+        raise ValueError("unknown field kind")
+    if kind == FieldKind.MYNUMBER:
+        return mynumber.normalize(value)
+    if kind == FieldKind.CORPORATE_NUMBER:
+        return corporate_number.normalize(value)
+    if kind in _SEPARATORS:
+        return _drop(unicodedata.normalize("NFKC", value), _SEPARATORS[kind])
+    if kind == FieldKind.WAREKI_DATE:
+        return wareki.normalize(value)
+    if kind == FieldKind.DATE:
+        return _normalize_date(value)
+    if kind == FieldKind.KATAKANA:
+        return _normalize_katakana(value)
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _drop(text: str, separators: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace() and ch not in separators)
+
+
+def _normalize_date(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value).strip()
+    match = _LENIENT_DATE.fullmatch(text)
+    if match is None:
+        return text
+    year, month, day = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _normalize_katakana(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value).translate(_HIRAGANA_TO_KATAKANA)
+    return " ".join(text.split())
+
+
+# --- single-field validation --------------------------------------------------------------
+
+
+def validate(
+    kind: str, value: str, *, required: bool, options: list[str] | None = None
+) -> list[ValidationError]:
+    """Errors for ``normalize(kind, value)``; empty list when it is valid.
+
+    An empty value is valid unless ``required``. For ``choice``, ``options`` are the allowed
+    option values; when it is None the value is not checked against a list.
+    """
+    canonical = normalize(kind, value)
+    if canonical == "":
+        return [error("required")] if required else []
+    if kind == FieldKind.CHOICE:
+        return _check_choice(canonical, options)
+    return _CHECKS.get(kind, _no_check)(canonical)
+
+
+def _no_check(value: str) -> list[ValidationError]:
+    return []
+
+
+def _check_mynumber(value: str) -> list[ValidationError]:
+    if not mynumber.has_valid_format(value):
+        return [error("mynumber_format")]
+    if mynumber.is_all_zero(value):
+        return [error("mynumber_all_zero")]
+    if not mynumber.is_valid(value):
+        return [error("mynumber_check_digit")]
+    return []
+
+
+def _check_corporate(value: str) -> list[ValidationError]:
+    if not corporate_number.has_valid_format(value):
+        return [error("corporate_format")]
+    if not corporate_number.is_valid(value):
+        return [error("corporate_check_digit")]
+    return []
+
+
+def _pattern_check(pattern: re.Pattern[str], code: str) -> Callable[[str], list[ValidationError]]:
+    def check(value: str) -> list[ValidationError]:
+        return [] if pattern.fullmatch(value) else [error(code)]
+
+    return check
+
+
+def _check_date(value: str) -> list[ValidationError]:
+    match = _ISO_DATE.fullmatch(value)
+    if match is None:
+        return [error("date_format", "日付の形式が正しくありません（例: 2025-12-01）。")]
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return [error("date_invalid")]
+    return []
+
+
+def _check_wareki(value: str) -> list[ValidationError]:
+    if not re.fullmatch(r"[MTSHR][0-9]{2}\.[0-9]{2}\.[0-9]{2}", value):
+        return [error("date_format", "和暦の日付の形式が正しくありません（例: R07.12.01）。")]
+    try:
+        wareki.parse(value)
+    except ValueError as exc:
+        # wareki's reasons name era boundaries, never the value itself.
+        return [error("date_invalid", f"存在しない日付です（{exc}）。")]
+    return []
+
+
+def _check_checkbox(value: str) -> list[ValidationError]:
+    return [] if value in ("0", "1") else [error("checkbox_format")]
+
+
+def _check_choice(value: str, options: list[str] | None) -> list[ValidationError]:
+    if options is None:
+        return []
+    allowed = {normalize(FieldKind.CHOICE, option) for option in options}
+    return [] if value in allowed else [error("choice_unknown")]
+
+
+_CHECKS: dict[str, Callable[[str], list[ValidationError]]] = {
+    FieldKind.MYNUMBER: _check_mynumber,
+    FieldKind.CORPORATE_NUMBER: _check_corporate,
+    FieldKind.DIGITS: _pattern_check(_DIGITS, "digits_format"),
+    FieldKind.AMOUNT: _pattern_check(_AMOUNT, "amount_format"),
+    FieldKind.POSTAL_CODE: _pattern_check(_POSTAL, "postal_format"),
+    FieldKind.PHONE: _pattern_check(_PHONE, "phone_format"),
+    FieldKind.DATE: _check_date,
+    FieldKind.WAREKI_DATE: _check_wareki,
+    FieldKind.KATAKANA: _pattern_check(_KATAKANA, "katakana_format"),
+    FieldKind.TEXT_JA: _no_check,
+    FieldKind.CHECKBOX: _check_checkbox,
+}
+
+
+# --- cross-field validation ---------------------------------------------------------------
+
+APPLICATION_DATE_KEY = "application_date"
+BIRTH_KEY_PREFIX = "birth"
+_DATE_KINDS = frozenset({FieldKind.DATE, FieldKind.WAREKI_DATE})
+
+CrossFieldRule = Callable[[dict[str, str], dict[str, str]], dict[str, list[ValidationError]]]
+
+
+def as_date(kind: str, value: str) -> datetime.date | None:
+    """The Gregorian date held by a date or wareki_date value, or None if empty or invalid."""
+    if kind not in _DATE_KINDS:
+        return None
+    canonical = normalize(kind, value)
+    if validate(kind, canonical, required=True):
+        return None
+    if kind == FieldKind.WAREKI_DATE:
+        return wareki.parse(canonical).to_date()
+    return datetime.date.fromisoformat(canonical)
+
+
+def birth_not_after_application(
+    values: dict[str, str], kinds: dict[str, str]
+) -> dict[str, list[ValidationError]]:
+    """Every date field whose key starts with "birth" must not be after "application_date".
+
+    Applies only when the form has a field keyed exactly "application_date" and both dates
+    are present and valid (an invalid date is already reported by ``validate``). Either may
+    be ``date`` or ``wareki_date``. The error is attached to the birth field.
+    """
+    if APPLICATION_DATE_KEY not in values:
+        return {}
+    applied = as_date(kinds.get(APPLICATION_DATE_KEY, ""), values[APPLICATION_DATE_KEY])
+    if applied is None:
+        return {}
+    errors: dict[str, list[ValidationError]] = {}
+    for key, value in values.items():
+        if not key.startswith(BIRTH_KEY_PREFIX):
+            continue
+        born = as_date(kinds.get(key, ""), value)
+        if born is not None and born > applied:
+            errors[key] = [error("birth_after_application")]
+    return errors
+
+
+CROSS_FIELD_RULES: list[CrossFieldRule] = [birth_not_after_application]
+
+
+def validate_cross_fields(
+    values: dict[str, str], kinds: dict[str, str]
+) -> dict[str, list[ValidationError]]:
+    """Errors from every rule in ``CROSS_FIELD_RULES``, keyed by field; only keys with errors."""
+    merged: dict[str, list[ValidationError]] = {}
+    for rule in CROSS_FIELD_RULES:
+        for key, errors in rule(values, kinds).items():
+            merged.setdefault(key, []).extend(errors)
+    return merged

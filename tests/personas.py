@@ -1,0 +1,29 @@
+"""Personas built in code: who works with a form type, and with which rights."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission, User
+from guardian.shortcuts import assign_perm
+
+from forms_catalog.models import FormType
+
+
+def make_user(username: str, group: Group, *, perms: tuple[str, ...] = ()) -> User:
+    user = User.objects.create_user(username, password="unused-in-tests", is_staff=True)
+    user.groups.add(group)
+    if perms:
+        user.user_permissions.add(*Permission.objects.filter(codename__in=perms))
+    return user
+
+
+def department_clerks(form_type: FormType) -> dict[str, User]:
+    """Owner department with My Number rights, same department without, other department."""
+    owner = form_type.department
+    other, _ = Group.objects.get_or_create(name="他課")
+    for perm in ("process", "view_mynumber", "export"):
+        assign_perm(f"forms_catalog.{perm}", owner, form_type)
+    with_mynumber = make_user("clerk_with_mynumber", owner)
+    without = make_user("clerk_without", Group.objects.create(name=f"{owner.name}（閲覧制限）"))
+    assign_perm("forms_catalog.process", without.groups.get(), form_type)
+    outsider = make_user("outsider", other)
+    return {"owner": with_mynumber, "no_mynumber": without, "outsider": outsider}

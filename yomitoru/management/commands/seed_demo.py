@@ -1,0 +1,112 @@
+"""Demo departments, one user per role, and one batch of generated samples.
+
+Passwords are generated, printed once and never stored anywhere but as Django hashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from forms_catalog.catalog import load_standard_catalog
+from forms_catalog.layouts import STANDARD_LAYOUTS
+from forms_catalog.models import FormType
+from forms_catalog.synthetic.generator import write_samples
+from ocr.intake import ingest_paths
+from ocr.models import Batch
+
+DEMO_FORM = "furusato-onestop"
+AUDIT_GROUP = "監査"
+MANAGER_GROUP = "所属長"
+
+# (username, display name, department group, object permissions on the department's forms)
+ROLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("clerk_mynumber", "入力担当（個人番号可）", "税務課", ("process", "view_mynumber", "export")),
+    ("clerk", "入力担当", "税務課", ("process",)),
+    ("officer", "監査担当", AUDIT_GROUP, ()),
+    ("manager", "所属長", MANAGER_GROUP, ()),
+)
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+class Command(BaseCommand):
+    help = "Create demo departments, users (passwords printed once) and one demo batch."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--samples", type=int, default=5)
+        parser.add_argument("--sync", action="store_true", help="read the batch before returning")
+
+    def handle(self, *args: Any, samples: int, sync: bool, **options: Any) -> None:
+        load_standard_catalog()
+        created = self._users()
+        if created:
+            self.stdout.write("Demo users (shown once; write them down):")
+            for username, password in created:
+                self.stdout.write(f"  {username}  {password}")
+        else:
+            self.stdout.write("Demo users already exist; passwords unchanged.")
+        if Batch.objects.filter(form_type__code=DEMO_FORM).exists():
+            self.stdout.write("Demo batch already exists.")
+            return
+        form_type = FormType.objects.get(code=DEMO_FORM, is_current=True)
+        with tempfile.TemporaryDirectory() as folder:
+            paths = write_samples(STANDARD_LAYOUTS[DEMO_FORM], samples, Path(folder), seed=2026)
+            result = ingest_paths(
+                form_type,
+                [p for p in paths if p.name != "truth.json"],
+                department=form_type.department,
+                source=Batch.Source.CLI,
+                sync=sync,
+            )
+        self.stdout.write(f"Demo batch #{result.batch.pk}: {len(result.documents)} documents")
+
+    @transaction.atomic
+    def _users(self) -> list[tuple[str, str]]:
+        created = []
+        for username, display, department, perms in ROLES:
+            group, _ = Group.objects.get_or_create(name=department)
+            for form_type in FormType.objects.filter(department=group):
+                for perm in perms:
+                    assign_perm(f"forms_catalog.{perm}", group, form_type)
+            if User.objects.filter(username=username).exists():
+                continue
+            password = _password()
+            user = User.objects.create_user(
+                username, password=password, first_name=display, is_staff=True
+            )
+            user.groups.add(group)
+            created.append((username, password))
+        self._global_permissions()
+        return created
+
+    def _global_permissions(self) -> None:
+        # Model-level view rights let people open the admin pages; which objects they see
+        # is decided by the object permissions above.
+        clerks = Group.objects.get(name="税務課")
+        clerks.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=["ocr", "forms_catalog"], codename__startswith="view_"
+            ).exclude(codename="view_mynumber")
+        )
+        officers = Group.objects.get(name=AUDIT_GROUP)
+        officers.permissions.add(
+            *Permission.objects.filter(content_type__app_label="auditlog", codename="view_logentry")
+        )
+        managers = Group.objects.get(name=MANAGER_GROUP)
+        managers.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="ocr", codename__in=["view_batch", "view_document"]
+            )
+        )

@@ -1,0 +1,253 @@
+"""yomitoru settings, read from the environment (see README "Configuration").
+
+With no environment at all this is the embedded default: SQLite in WAL mode, the django-q2
+database broker and media in DATA_DIR. DATABASE_URL switches to PostgreSQL, REDIS_URL switches
+the task broker and the cache to Redis.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from yomitoru.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
+from yomitoru.keys import load_keys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Everything the instance writes lives below DATA_DIR: one folder to back up or wipe.
+DATA_DIR = env_path("DATA_DIR", BASE_DIR / "var")
+MEDIA_ROOT = DATA_DIR / "media"
+LOG_DIR = DATA_DIR / "logs"
+STATIC_ROOT = DATA_DIR / "static"
+for _folder in (DATA_DIR, MEDIA_ROOT, LOG_DIR):
+    _folder.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+# Secure cookies and HSTS need TLS in front of the app; the embedded instance on 127.0.0.1
+# runs plain HTTP, a production deployment sets HTTPS=1.
+HTTPS = env_bool("HTTPS", False)
+
+_KEYS = load_keys(DATA_DIR, debug=DEBUG)
+SECRET_KEY: str = _KEYS["SECRET_KEY"]
+FIELD_ENCRYPTION_KEY: list[str] = _KEYS["FIELD_ENCRYPTION_KEYS"]
+INDEX_HMAC_KEY: str = _KEYS["INDEX_HMAC_KEY"]
+FILE_ENCRYPTION_KEYS: list[str] = _KEYS["FILE_ENCRYPTION_KEYS"]
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "yomitoru.apps.YomitoruAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "guardian",
+    "auditlog",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_q",
+    "yomitoru",
+    "forms_catalog",
+    "ocr",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the backend into a response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "yomitoru.urls"
+WSGI_APPLICATION = "yomitoru.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server read while a worker writes; IMMEDIATE takes the write
+                # lock at BEGIN so two writers queue instead of failing mid-transaction.
+                "init_command": "PRAGMA journal_mode=wal; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "yomitoru",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-q2. A task is given `timeout` seconds, re-queued after `retry` seconds if no worker
+# acknowledged it (retry must exceed timeout, or a slow task runs twice at once), and tried at
+# most `max_attempts` times. Failed tasks are acknowledged so a poisoned task cannot loop;
+# its failure stays visible in the admin and on our own OcrRun record.
+TASK_TIMEOUT = env_int("TASK_TIMEOUT", 300, minimum=10)
+Q_CLUSTER: dict[str, object] = {
+    "name": "yomitoru",
+    "workers": env_int("TASK_WORKERS", 2, minimum=1),
+    "timeout": TASK_TIMEOUT,
+    "retry": TASK_TIMEOUT + 60,
+    "max_attempts": env_int("TASK_MAX_ATTEMPTS", 3, minimum=1),
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "label": "タスク",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes: lock out by username + IP together. A town hall sits behind one address, so
+# locking by IP alone would lock out every clerk when one mistypes.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+# Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Served from the app's own files: whitenoise finds them without collectstatic in development.
+WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded scans are never served from a public URL: MEDIA_URL is deliberately not routed.
+MEDIA_URL = "/media-not-served/"
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# Guardian's anonymous user is not needed: every user of this system is authenticated.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = True
+
+AUDITLOG_INCLUDE_ALL_MODELS = False
+
+# Ingest limits (see ocr/pipeline/ingest.py).
+INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)
+INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 20, minimum=1)
+TESSERACT_TIMEOUT = env_int("TESSERACT_TIMEOUT", 30, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        # Last line of defence: whatever code logs, 12- and 13-digit runs never reach a log.
+        "plain": {
+            "()": "yomitoru.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+        },
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(LOG_DIR / "yomitoru.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 10,
+            "formatter": "plain",
+            "encoding": "utf-8",
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django_q": {"level": "WARNING"},
+    },
+}
