@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 
 from django.db import transaction
 
@@ -21,13 +22,19 @@ from forms_catalog.render import render_page
 _COMPARED = ("name", "dpi", "page_count", "page_width", "page_height", "retention_years", "fields")
 
 
+@cache
+def _reference_png(code: str, number: int) -> bytes:
+    # Rendering is deterministic, so one process renders each blank once.
+    buffer = io.BytesIO()
+    render_page(STANDARD_LAYOUTS[code], number).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
 def _reference_images(layout: FormLayout) -> list[ReferenceImage]:
-    images = []
-    for number in range(1, layout.pages + 1):
-        buffer = io.BytesIO()
-        render_page(layout, number).save(buffer, format="PNG", optimize=True)
-        images.append(ReferenceImage(number, f"{layout.code}-p{number}.png", buffer.getvalue()))
-    return images
+    return [
+        ReferenceImage(number, f"{layout.code}-p{number}.png", _reference_png(layout.code, number))
+        for number in range(1, layout.pages + 1)
+    ]
 
 
 def load_layout(layout: FormLayout) -> tuple[FormType, bool]:

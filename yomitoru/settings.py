@@ -27,7 +27,7 @@ DATA_DIR = env_path("DATA_DIR", BASE_DIR / "var")
 MEDIA_ROOT = DATA_DIR / "media"
 LOG_DIR = DATA_DIR / "logs"
 STATIC_ROOT = DATA_DIR / "static"
-for _folder in (DATA_DIR, MEDIA_ROOT, LOG_DIR):
+for _folder in (DATA_DIR, MEDIA_ROOT, LOG_DIR, STATIC_ROOT):
     _folder.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
@@ -249,5 +249,6 @@ LOGGING = {
     "root": {"handlers": ["console", "file"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django_q": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

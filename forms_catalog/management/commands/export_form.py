@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("code")
-        parser.add_argument("--version", dest="form_version", type=int, help="default: current")
+        parser.add_argument("--form-version", type=int, help="a stored version (default: current)")
 
     def handle(self, *args: Any, code: str, form_version: int | None, **options: Any) -> None:
         query = FormType.objects.filter(code=code)

@@ -1,0 +1,140 @@
+"""Admin views of what the pipeline created. Rows made by machines are read-only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from ocr.models import Batch, Document, ExtractedField, KindThreshold, OcrRun, Page, SourceFile
+from yomitoru.lib.mynumber import MASK
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The pipeline creates these rows; people read them (and correct through services)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SourceFileInline(admin.TabularInline):
+    model = SourceFile
+    extra = 0
+    fields = ("original_name", "content_type", "size", "page_count", "status", "error_code")
+    fields += ("error_message",)
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = ("id", "form_type", "department", "source", "status", "progress")
+    list_display += ("created_by", "created_at")
+    list_filter = ("status", "source", "department", "form_type")
+    date_hierarchy = "created_at"
+    inlines = (SourceFileInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
+        pages_done = Q(documents__pages__alignment__in=[Page.Alignment.ALIGNED])
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("form_type", "department", "created_by")
+            .annotate(
+                page_total=Count("documents__pages", distinct=True),
+                page_done=Count("documents__pages", filter=pages_done, distinct=True),
+                doc_failed=Count(
+                    "documents",
+                    filter=Q(documents__status=Document.Status.FAILED),
+                    distinct=True,
+                ),
+            )
+        )
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: Batch) -> str:
+        total = getattr(obj, "page_total", 0) or 0
+        done = getattr(obj, "page_done", 0) or 0
+        failed = getattr(obj, "doc_failed", 0) or 0
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {}/{} {}',
+            done,
+            max(total, 1),
+            done,
+            total,
+            _("(%(failed)s failed)") % {"failed": failed} if failed else "",
+        )
+
+
+@admin.register(SourceFile)
+class SourceFileAdmin(ReadOnlyAdmin):
+    list_display = ("id", "original_name", "batch", "content_type", "size", "status")
+    list_display += ("error_code", "created_at")
+    list_filter = ("status", "error_code", "content_type")
+    exclude = ("file",)
+
+
+class PageInline(admin.TabularInline):
+    model = Page
+    extra = 0
+    fields = ("number", "width", "height", "alignment", "alignment_score", "alignment_error")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ExtractedFieldInline(admin.TabularInline):
+    model = ExtractedField
+    extra = 0
+    fields = ("definition", "shown_value", "confidence", "status", "validation_errors")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("value"))
+    def shown_value(self, obj: ExtractedField) -> str:
+        # Sensitive values are never shown in lists: a reveal is an explicit, logged action.
+        if obj.definition.sensitive:
+            return MASK
+        return obj.final_value or obj.ocr_value
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "form_type", "batch", "status", "created_at", "verified_by")
+    list_filter = ("status", "form_type")
+    date_hierarchy = "created_at"
+    inlines = (PageInline, ExtractedFieldInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return super().get_queryset(request).select_related("form_type", "batch", "verified_by")
+
+
+@admin.register(OcrRun)
+class OcrRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "document", "attempt", "outcome", "duration_ms", "error_code")
+    list_display += ("started_at",)
+    list_filter = ("outcome", "error_code")
+
+
+@admin.register(KindThreshold)
+class KindThresholdAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "threshold", "target_error", "residual_error", "straight_through")
+    list_display += ("sample_fields", "measured_with", "measured_at")

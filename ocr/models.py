@@ -1,0 +1,343 @@
+"""What was scanned and how it was read."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from forms_catalog.models import FieldDefinition, FormType
+from yomitoru.fields import StrictEncryptedTextField
+
+
+class Batch(models.Model):
+    """One upload (admin, CLI or hot folder) of one form type by one department.
+
+    Status: ``open -> processing -> done``. Progress is derived from its pages.
+    """
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("Admin upload")
+        CLI = "cli", _("Command line")
+        FOLDER = "folder", _("Hot folder")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.PROTECT, related_name="batches", verbose_name=_("form type")
+    )
+    department = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="batches", verbose_name=_("department")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves the batch changelist filtered by department, newest first.
+            models.Index(fields=["department", "-created_at"], name="batch_dept_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.form_type.code}"
+
+
+class SourceFile(models.Model):
+    """An uploaded file as received. Never lost: a rejected file keeps its record and reason.
+
+    Status: ``received -> accepted | rejected | duplicate``.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="files", verbose_name=_("batch")
+    )
+    # Denormalised from the batch so a duplicate check is one indexed lookup.
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.PROTECT, related_name="+", verbose_name=_("form type")
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.BigIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("detected type"), max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="sources/", blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.CharField(_("error message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("source file")
+        verbose_name_plural = _("source files")
+        ordering = ["batch", "id"]
+        indexes = [
+            # Serves the duplicate check: "was this exact file already ingested for this form?"
+            models.Index(fields=["form_type", "sha256"], name="sourcefile_form_sha"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name}"
+
+
+class Document(models.Model):
+    """One filled form (one or more pages), read with one form type version.
+
+    Status machine::
+
+        queued -> processing -> needs_review | auto_accepted
+        needs_review | auto_accepted -> in_review -> verified -> exported -> disposed
+        processing -> failed
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        AUTO_ACCEPTED = "auto_accepted", _("Auto-accepted")
+        IN_REVIEW = "in_review", _("In review")
+        VERIFIED = "verified", _("Verified")
+        EXPORTED = "exported", _("Exported")
+        DISPOSED = "disposed", _("Disposed")
+        FAILED = "failed", _("Failed")
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="documents", verbose_name=_("batch")
+    )
+    source_file = models.ForeignKey(
+        SourceFile,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("source file"),
+    )
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.PROTECT, related_name="documents", verbose_name=_("form type")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("in review by"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    disposed_at = models.DateTimeField(_("disposed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves the review queue: documents of a form type in a status, oldest first.
+            models.Index(fields=["form_type", "status", "created_at"], name="doc_queue"),
+            # Serves the workers' claim of queued documents and the retention sweep.
+            models.Index(fields=["status", "created_at"], name="doc_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class Page(models.Model):
+    """One page image of a document, as scanned and as aligned to the reference."""
+
+    class Alignment(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ALIGNED = "aligned", _("Aligned")
+        FAILED = "failed", _("Did not align")
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="pages", verbose_name=_("document")
+    )
+    number = models.PositiveSmallIntegerField(_("page number"))
+    image = models.FileField(_("image"), upload_to="pages/", blank=True)
+    aligned_image = models.FileField(_("aligned image"), upload_to="aligned/", blank=True)
+    width = models.PositiveIntegerField(_("width (px)"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height (px)"), null=True, blank=True)
+    alignment = models.CharField(
+        _("alignment"), max_length=16, choices=Alignment.choices, default=Alignment.PENDING
+    )
+    alignment_score = models.FloatField(_("alignment score"), null=True, blank=True)
+    alignment_error = models.CharField(_("alignment problem"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="page_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.document_id} p.{self.number}"
+
+
+class ExtractedField(models.Model):
+    """The reading of one FieldDefinition on one Document.
+
+    Values are encrypted at rest (all of them: names and addresses are personal data too);
+    a sensitive value also gets a keyed HMAC digest for exact lookup, because equality on
+    ciphertext finds nothing.
+
+    Status: ``auto_accepted | needs_review -> corrected | confirmed``.
+    """
+
+    class Status(models.TextChoices):
+        AUTO_ACCEPTED = "auto_accepted", _("Auto-accepted")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        CORRECTED = "corrected", _("Corrected")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="fields", verbose_name=_("document")
+    )
+    definition = models.ForeignKey(
+        FieldDefinition,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("field"),
+    )
+    ocr_value = StrictEncryptedTextField(_("OCR value"), blank=True, default="")
+    final_value = StrictEncryptedTextField(_("final value"), blank=True, default="")
+    value_digest = models.CharField(_("lookup digest"), max_length=64, blank=True)
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    cell_confidences = models.JSONField(_("per-cell confidences"), default=list, blank=True)
+    validation_errors = models.JSONField(_("validation errors"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEEDS_REVIEW
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extracted field")
+        verbose_name_plural = _("extracted fields")
+        ordering = ["document", "definition__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "definition"], name="extractedfield_one_per_definition"
+            )
+        ]
+        indexes = [
+            # Serves the verification queue: the fields of a document still needing a person.
+            models.Index(fields=["document", "status"], name="field_doc_status"),
+            # Serves "which documents hold this My Number?" by its HMAC digest.
+            models.Index(fields=["value_digest"], name="field_digest"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the value: __str__ reaches audit entries and admin messages.
+        return f"#{self.document_id} {self.definition.key}"
+
+
+class OcrRun(models.Model):
+    """Our own record of one processing attempt: engines, timings, outcome. No values."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="runs", verbose_name=_("document")
+    )
+    attempt = models.PositiveIntegerField(_("attempt"))
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    engine_versions = models.JSONField(_("engine versions"), default=dict, blank=True)
+    timings_ms = models.JSONField(_("timings (ms)"), default=dict, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.CharField(_("error message"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("OCR run")
+        verbose_name_plural = _("OCR runs")
+        ordering = ["document", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "attempt"], name="ocrrun_unique_attempt")
+        ]
+        indexes = [
+            # Serves throughput and failure metrics over time.
+            models.Index(fields=["outcome", "started_at"], name="ocrrun_outcome_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.document_id} run {self.attempt}"
+
+
+class KindThreshold(models.Model):
+    """The confidence a field kind must clear to be auto-accepted, with how it was measured.
+
+    Set from the evaluation (``manage.py evaluate --save-thresholds``): the lowest threshold at
+    which the residual error (auto-accepted but wrong) on the project's evaluation split stays
+    within its target. A kind without a row is never auto-accepted.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, unique=True)
+    threshold = models.FloatField(_("threshold"))
+    target_error = models.FloatField(_("target residual error"))
+    residual_error = models.FloatField(_("measured residual error"))
+    straight_through = models.FloatField(_("measured straight-through rate"))
+    sample_fields = models.PositiveIntegerField(_("fields measured"))
+    measured_with = models.CharField(_("measured with"), max_length=200)
+    measured_at = models.DateTimeField(_("measured at"))
+
+    class Meta:
+        verbose_name = _("auto-accept threshold")
+        verbose_name_plural = _("auto-accept thresholds")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ≥ {self.threshold:.3f}"

@@ -1,0 +1,1 @@
+"""Recognition pipeline: ingest, align, cells, recognise, validate, route."""

@@ -1,0 +1,1 @@
+"""Recognition engines (handwritten digits, text, marks) behind one small interface."""

@@ -1,0 +1,59 @@
+"""The one way scans and page images are written and read: encrypted at rest.
+
+A stored file is never served from a media URL; views read it through ``read_file`` after
+their permission checks.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile
+
+from yomitoru.lib.crypto import decrypt_bytes, encrypt_bytes
+
+
+def save_file(field: FieldFile, name: str, data: bytes) -> None:
+    """Encrypt ``data`` into ``field`` (the model instance is not saved here)."""
+    field.save(
+        name + ".enc", ContentFile(encrypt_bytes(data, settings.FILE_ENCRYPTION_KEYS)), save=False
+    )
+
+
+def read_file(field: FieldFile) -> bytes:
+    with field.open("rb") as handle:
+        token = handle.read()
+    return decrypt_bytes(token, settings.FILE_ENCRYPTION_KEYS)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    # Fast compression: page images are written once per page on the hot path.
+    ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError("cannot encode page image")
+    return buffer.tobytes()
+
+
+def save_image(field: FieldFile, name: str, image: np.ndarray) -> None:
+    save_file(field, name + ".png", encode_png(image))
+
+
+def read_image(field: FieldFile) -> np.ndarray:
+    data = np.frombuffer(read_file(field), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError("stored page image cannot be decoded")
+    return image
+
+
+def remove_file(field: FieldFile) -> None:
+    if field:
+        field.delete(save=False)
+
+
+def png_stream(image: np.ndarray) -> io.BytesIO:
+    return io.BytesIO(encode_png(image))

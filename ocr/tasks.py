@@ -1,0 +1,29 @@
+"""django-q2 task functions. They take IDs only: never values, images or My Numbers.
+
+Task arguments and results are stored in the broker and the task table, so nothing personal
+may pass through them. Each task is idempotent: running it twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+
+def enqueue_document(document_id: int) -> None:
+    """Queue a document for reading once the surrounding transaction has committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "ocr.tasks.process_document",
+            document_id,
+            task_name=f"document-{document_id}",
+            group="process_document",
+        )
+    )
+
+
+def process_document(document_id: int) -> str:
+    """Read one document; returns the outcome word (never a value)."""
+    from ocr.processing import run_document
+
+    return run_document(document_id)

@@ -1,0 +1,63 @@
+"""Real browser tests: Debian's Chromium driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+# The machine's network is closed: keep Chromium from phoning home at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="ja-JP")
+        yield context.new_page()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_admin_login_page_is_japanese_and_loads_nothing_from_outside(live_server, page) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/admin/")
+    assert page.url.startswith(f"{live_server.url}/admin/login/")
+    assert "ログイン" in page.title()
+    assert page.locator("label[for=id_username]").inner_text().startswith("ユーザー名")
+    assert page.locator("#site-name").inner_text() == "yomitoru AI-OCR 帳票読取"
+    assert requested and all(url.startswith(live_server.url) for url in requested)
+
+
+def test_clerk_logs_in_and_sees_the_japanese_admin(live_server, page) -> None:
+    User.objects.create_user("clerk", password="correct-horse-battery-staple", is_staff=True)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "clerk")
+    page.fill("#id_password", "correct-horse-battery-staple")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    assert "帳票の読取と確認" in page.content()
+    assert page.locator("#user-tools").inner_text().startswith("ようこそ")

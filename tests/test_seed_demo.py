@@ -1,0 +1,50 @@
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from forms_catalog.models import FormType
+from ocr.models import Batch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_one_user_per_role_with_passwords_shown_once() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", samples=2, stdout=out)
+    shown = dict(re.findall(r"^  (\S+)  (\S+)$", out.getvalue(), flags=re.MULTILINE))
+    assert set(shown) == {"clerk_mynumber", "clerk", "officer", "manager"}
+    for username, password in shown.items():
+        user = User.objects.get(username=username)
+        assert user.check_password(password)
+        assert password not in user.password, "only the hash is stored"
+
+    again = io.StringIO()
+    call_command("seed_demo", samples=2, stdout=again)
+    assert "passwords unchanged" in again.getvalue()
+    assert not any(password in again.getvalue() for password in shown.values())
+    assert Batch.objects.count() == 1
+
+
+def test_seed_demo_grants_my_number_rights_to_one_clerk_only() -> None:
+    call_command("seed_demo", samples=1, stdout=io.StringIO())
+    furusato = FormType.objects.get(code="furusato-onestop", is_current=True)
+    with_rights = User.objects.get(username="clerk_mynumber")
+    without = User.objects.get(username="clerk")
+    officer = User.objects.get(username="officer")
+    assert with_rights.has_perm("forms_catalog.view_mynumber", furusato)
+    assert with_rights.has_perm("forms_catalog.process", furusato)
+    assert without.has_perm("forms_catalog.process", furusato)
+    assert not without.has_perm("forms_catalog.view_mynumber", furusato)
+    assert not without.has_perm("forms_catalog.view_mynumber")
+    assert not officer.has_perm("forms_catalog.process", furusato)
+
+
+def test_seed_demo_batch_holds_generated_documents() -> None:
+    call_command("seed_demo", samples=2, stdout=io.StringIO())
+    batch = Batch.objects.get()
+    assert batch.form_type.code == "furusato-onestop"
+    assert batch.documents.count() == 2
+    assert all(f.status == "accepted" for f in batch.files.all())
