@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
+from guardian.shortcuts import assign_perm, get_groups_with_perms
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts.base import FormLayout
@@ -160,7 +161,17 @@ def import_definition(
         )
         for order, field in enumerate(data["fields"])
     )
+    if previous is not None:
+        _copy_grants(previous, form_type)
     for reference in references:
         page = FormPage(form_type=form_type, number=reference.page)
         page.reference_image.save(reference.filename, ContentFile(reference.content), save=True)
     return form_type
+
+
+def _copy_grants(previous: FormType, form_type: FormType) -> None:
+    """Department rights follow the form to its new version."""
+    granted = get_groups_with_perms(previous, attach_perms=True)
+    for group, perms in granted.items():
+        for perm in perms:
+            assign_perm(f"forms_catalog.{perm}", group, form_type)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ocr.forms import UploadForm
+from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, ExtractedField, KindThreshold, OcrRun, Page, SourceFile
+from ocr.permissions import can_process
 from yomitoru.lib.mynumber import MASK
 
 
@@ -46,9 +53,47 @@ class BatchAdmin(ReadOnlyAdmin):
     list_filter = ("status", "source", "department", "form_type")
     date_hierarchy = "created_at"
     inlines = (SourceFileInline,)
+    readonly_fields = ("progress",)
+    change_list_template = "admin/ocr/batch/change_list.html"
+    change_form_template = "admin/ocr/batch/change_form.html"
+
+    def get_urls(self) -> list:
+        upload = path(
+            "upload/", self.admin_site.admin_view(self.upload_view), name="ocr_batch_upload"
+        )
+        return [upload, *super().get_urls()]
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Several scans at once into a new batch of one form type and department."""
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            form_type = form.cleaned_data["form_type"]
+            if not can_process(request.user, form_type):
+                raise PermissionDenied
+            batch = create_batch(
+                form_type,
+                department=form.cleaned_data["department"],
+                source=Batch.Source.ADMIN,
+                user=request.user,
+            )
+            result = ingest_files(batch, ((f.name, f.read()) for f in form.cleaned_data["files"]))
+            self.message_user(
+                request,
+                _("%(accepted)s documents queued, %(rejected)s files rejected.")
+                % {"accepted": len(result.documents), "rejected": len(result.rejected)},
+                messages.WARNING if result.rejected else messages.SUCCESS,
+            )
+            return redirect("admin:ocr_batch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Upload scans"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/ocr/batch/upload.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
-        pages_done = Q(documents__pages__alignment__in=[Page.Alignment.ALIGNED])
+        pages_done = ~Q(documents__pages__alignment=Page.Alignment.PENDING)
         return (
             super()
             .get_queryset(request)

@@ -124,3 +124,20 @@ def test_import_form_always_marks_a_my_number_sensitive(catalog, tmp_path: Path)
     call_command("import_form", source, stdout=io.StringIO())
     form_type = FormType.objects.get(code="kakutei-custom")
     assert form_type.fields.get(kind="mynumber").sensitive is True
+
+
+@pytest.mark.django_db
+def test_a_new_version_keeps_the_department_grants(catalog) -> None:
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm, get_perms
+
+    from forms_catalog.catalog import new_version
+
+    furusato = catalog["furusato-onestop"]
+    group = Group.objects.create(name="税務課第二係")
+    assign_perm("forms_catalog.process", group, furusato)
+    assign_perm("forms_catalog.view_mynumber", group, furusato)
+    created = new_version(furusato)
+    assert created.version == 2
+    assert sorted(get_perms(group, created)) == ["process", "view_mynumber"]
+    assert created.fields.count() == furusato.fields.count()
