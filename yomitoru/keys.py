@@ -22,8 +22,16 @@ KEYFILE_NAME = "secrets.env"
 
 # SECRET_KEY signs sessions; FIELD_ENCRYPTION_KEYS encrypt values in the database (first key
 # encrypts, all decrypt: rotation); INDEX_HMAC_KEY keys the lookup digest of My Numbers and
-# must never be stored in the database; FILE_ENCRYPTION_KEYS encrypt scans and page images.
-KEY_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "INDEX_HMAC_KEY", "FILE_ENCRYPTION_KEYS")
+# must never be stored in the database; FILE_ENCRYPTION_KEYS encrypt scans and page images;
+# AUDIT_SEAL_KEY keys the hash chain over the audit log, so rows cannot be re-sealed from
+# inside the database.
+KEY_NAMES = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "INDEX_HMAC_KEY",
+    "FILE_ENCRYPTION_KEYS",
+    "AUDIT_SEAL_KEY",
+)
 
 
 def _fernet_key() -> str:
@@ -36,6 +44,7 @@ def generate_keys() -> dict[str, str]:
         "FIELD_ENCRYPTION_KEYS": _fernet_key(),
         "INDEX_HMAC_KEY": secrets.token_urlsafe(48),
         "FILE_ENCRYPTION_KEYS": _fernet_key(),
+        "AUDIT_SEAL_KEY": secrets.token_urlsafe(48),
     }
 
 
@@ -100,8 +109,9 @@ def load_keys(data_dir: Path, *, debug: bool, environ: Mapping[str, str] = os.en
     secret = values["SECRET_KEY"]
     if len(secret) < 50 or secret.startswith("django-insecure") or len(set(secret)) < 5:
         raise ImproperlyConfigured("SECRET_KEY is weak: use at least 50 random characters")
-    if len(values["INDEX_HMAC_KEY"]) < 32:
-        raise ImproperlyConfigured("INDEX_HMAC_KEY is weak: use at least 32 random characters")
+    for name in ("INDEX_HMAC_KEY", "AUDIT_SEAL_KEY"):
+        if len(values[name]) < 32:
+            raise ImproperlyConfigured(f"{name} is weak: use at least 32 random characters")
     return {
         "SECRET_KEY": secret,
         "FIELD_ENCRYPTION_KEYS": _check_fernet_keys(
@@ -111,6 +121,7 @@ def load_keys(data_dir: Path, *, debug: bool, environ: Mapping[str, str] = os.en
         "FILE_ENCRYPTION_KEYS": _check_fernet_keys(
             "FILE_ENCRYPTION_KEYS", values["FILE_ENCRYPTION_KEYS"]
         ),
+        "AUDIT_SEAL_KEY": values["AUDIT_SEAL_KEY"],
     }
 
 

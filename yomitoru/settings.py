@@ -40,6 +40,7 @@ SECRET_KEY: str = _KEYS["SECRET_KEY"]
 FIELD_ENCRYPTION_KEY: list[str] = _KEYS["FIELD_ENCRYPTION_KEYS"]
 INDEX_HMAC_KEY: str = _KEYS["INDEX_HMAC_KEY"]
 FILE_ENCRYPTION_KEYS: list[str] = _KEYS["FILE_ENCRYPTION_KEYS"]
+AUDIT_SEAL_KEY: str = _KEYS["AUDIT_SEAL_KEY"]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -215,6 +216,10 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = True
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+# Our own entry model: auditlog's entry plus the hash-chain seal (audit/models.py).
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+# Whatever is masked is replaced by a constant: no part of a value ever reaches the log.
+AUDITLOG_MASK_CALLABLE = "audit.registry.mask_value"
 
 # Ingest limits (see ocr/pipeline/ingest.py).
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)

@@ -27,12 +27,21 @@ DEMO_FORM = "furusato-onestop"
 AUDIT_GROUP = "監査"
 MANAGER_GROUP = "所属長"
 
-# (username, display name, department group, object permissions on the department's forms)
-ROLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("clerk_mynumber", "入力担当（個人番号可）", "税務課", ("process", "view_mynumber", "export")),
-    ("clerk", "入力担当", "税務課", ("process",)),
-    ("officer", "監査担当", AUDIT_GROUP, ()),
-    ("manager", "所属長", MANAGER_GROUP, ()),
+TAX = "税務課"
+# Within a department only the staff named as My Number handlers (個人番号取扱担当者) may see
+# the numbers: they are a group of their own, granted on the department's form types.
+TAX_MYNUMBER = "税務課 個人番号取扱担当"
+# group -> object permissions on the form types of the department it belongs to
+GROUP_GRANTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    TAX: (TAX, ("process",)),
+    TAX_MYNUMBER: (TAX, ("view_mynumber", "export")),
+}
+# (username, display name, groups)
+ROLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("clerk_mynumber", "入力担当（個人番号取扱）", (TAX, TAX_MYNUMBER)),
+    ("clerk", "入力担当", (TAX,)),
+    ("officer", "監査担当", (AUDIT_GROUP,)),
+    ("manager", "所属長", (MANAGER_GROUP,)),
 )
 
 
@@ -74,19 +83,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _users(self) -> list[tuple[str, str]]:
-        created = []
-        for username, display, department, perms in ROLES:
-            group, _ = Group.objects.get_or_create(name=department)
-            for form_type in FormType.objects.filter(department=group):
+        for name, (department, perms) in GROUP_GRANTS.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            for form_type in FormType.objects.filter(department__name=department):
                 for perm in perms:
                     assign_perm(f"forms_catalog.{perm}", group, form_type)
+        created = []
+        for username, display, groups in ROLES:
             if User.objects.filter(username=username).exists():
                 continue
             password = _password()
             user = User.objects.create_user(
                 username, password=password, first_name=display, is_staff=True
             )
-            user.groups.add(group)
+            user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
             created.append((username, password))
         self._global_permissions()
         return created
@@ -94,7 +104,7 @@ class Command(BaseCommand):
     def _global_permissions(self) -> None:
         # Model-level view rights let people open the admin pages; which objects they see
         # is decided by the object permissions above.
-        clerks = Group.objects.get(name="税務課")
+        clerks = Group.objects.get(name=TAX)
         clerks.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label__in=["ocr", "forms_catalog"], codename__startswith="view_"

@@ -1,0 +1,101 @@
+"""The audit log itself: django-auditlog's entry, sealed into a hash chain.
+
+Every entry (create, update, delete, access) gets the next ``sequence`` number and a ``seal``:
+HMAC-SHA256, under AUDIT_SEAL_KEY, of the previous entry's seal and a canonical form of this
+entry. Editing, deleting or reordering rows breaks the chain at the first affected entry;
+truncation is caught against an exported head. ``verify_audit_chain`` checks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from auditlog.models import AbstractLogEntry
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_SEAL = "0" * 64
+
+# The fields a seal covers, in this order.
+SEALED_FIELDS = (
+    "sequence",
+    "timestamp",
+    "action",
+    "content_type_id",
+    "object_pk",
+    "object_id",
+    "object_repr",
+    "serialized_data",
+    "changes",
+    "changes_text",
+    "actor_id",
+    "actor_email",
+    "remote_addr",
+    "remote_port",
+    "cid",
+    "additional_data",
+)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    record = {name: _plain(getattr(entry, name)) for name in SEALED_FIELDS}
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+def compute_seal(previous_seal: str, entry: AuditEntry) -> str:
+    message = previous_seal.encode() + b"\n" + canonical(entry)
+    return hmac.new(settings.AUDIT_SEAL_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+class ChainHead(models.Model):
+    """The last sealed entry: a single row, locked while an entry is appended."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    seal = models.CharField(max_length=64, default=GENESIS_SEAL)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+
+
+class AuditEntry(AbstractLogEntry):
+    """One audit log entry. Never edited or deleted after it is written."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, editable=False)
+    seal = models.CharField(_("seal"), max_length=64, blank=True, editable=False)
+
+    class Meta(AbstractLogEntry.Meta):
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            # Serves the officer's filters: one actor's entries over time.
+            models.Index(fields=["actor", "timestamp"], name="auditentry_actor_time"),
+            # Serves "who accessed this object": entries of one object by action.
+            models.Index(fields=["content_type", "object_id", "action"], name="auditentry_object"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("audit entries are append-only")
+        # Seal what the database will give back: object_pk is stored as text.
+        if self.object_pk is not None:
+            self.object_pk = str(self.object_pk)
+        with transaction.atomic():
+            head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+            self.sequence = head.sequence + 1
+            self.seal = compute_seal(head.seal, self)
+            super().save(*args, **kwargs)
+            ChainHead.objects.filter(pk=1).update(sequence=self.sequence, seal=self.seal)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("audit entries are append-only")
