@@ -10,7 +10,6 @@ from django.http import HttpRequest
 
 from audit.models import AuditEntry
 
-
 # django-auditlog registers its own admin for the entry model; ours replaces it.
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)

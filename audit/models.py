@@ -67,6 +67,9 @@ class ChainHead(models.Model):
         verbose_name = _("audit chain head")
         verbose_name_plural = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"{self.sequence}"
+
 
 class AuditEntry(AbstractLogEntry):
     """One audit log entry. Never edited or deleted after it is written."""

@@ -38,7 +38,7 @@ def test_every_comb_cell_of_the_definition_lands_on_the_drawn_borders(
     combs = [f for f in definition["fields"] if f["cells"] > 0]
     assert combs, "every standard form has comb fields"
     for field in definition["fields"]:
-        assert FIELD_KEYS <= field.keys()
+        assert field.keys() >= FIELD_KEYS
     for field in combs:
         assert_comb_on_borders(image, field)
 
