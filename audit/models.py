@@ -74,8 +74,14 @@ class ChainHead(models.Model):
 class AuditEntry(AbstractLogEntry):
     """One audit log entry. Never edited or deleted after it is written."""
 
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, editable=False)
-    seal = models.CharField(_("seal"), max_length=64, blank=True, editable=False)
+    # auditlog's base class is untyped, so the fields are annotated here.
+    sequence: models.PositiveBigIntegerField[int | None, int | None] = (
+        models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, editable=False)
+    )
+    seal: models.CharField[str, str] = models.CharField(
+        _("seal"), max_length=64, blank=True, editable=False
+    )
+    object_pk: str
 
     class Meta(AbstractLogEntry.Meta):
         verbose_name = _("audit entry")

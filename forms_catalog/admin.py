@@ -20,8 +20,10 @@ from forms_catalog.render import draw_field_overlay
 class FieldDefinitionInline(admin.TabularInline):
     model = FieldDefinition
     extra = 0
-    fields = ("order", "key", "label", "kind", "page", "x", "y", "w", "h", "cells")
-    fields += ("required", "sensitive", "export_column")
+    fields = (
+        *("order", "key", "label", "kind", "page", "x", "y", "w", "h", "cells"),
+        *("required", "sensitive", "export_column"),
+    )
 
 
 class FormPageInline(admin.TabularInline):

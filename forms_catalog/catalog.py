@@ -15,7 +15,7 @@ from forms_catalog.definitions import (
 )
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.layouts.base import FormLayout
-from forms_catalog.models import FormType
+from forms_catalog.models import FormPage, FormType
 from forms_catalog.render import render_page
 
 # Attributes compared to decide whether a stored version still matches its layout.
@@ -67,6 +67,6 @@ def new_version(form_type: FormType) -> FormType:
     return import_definition(definition, references, department=form_type.department.name)
 
 
-def _read(page) -> bytes:  # type: ignore[no-untyped-def]
+def _read(page: FormPage) -> bytes:
     with page.reference_image.open("rb") as handle:
         return handle.read()

@@ -171,7 +171,7 @@ def import_definition(
 
 def _copy_grants(previous: FormType, form_type: FormType) -> None:
     """Department rights follow the form to its new version."""
-    granted = get_groups_with_perms(previous, attach_perms=True)
+    granted: dict[Group, list[str]] = get_groups_with_perms(previous, attach_perms=True)  # type: ignore[assignment]
     for group, perms in granted.items():
         for perm in perms:
             assign_perm(f"forms_catalog.{perm}", group, form_type)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -37,8 +38,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class SourceFileInline(admin.TabularInline):
     model = SourceFile
     extra = 0
-    fields = ("original_name", "content_type", "size", "page_count", "status", "error_code")
-    fields += ("error_message",)
+    fields = (
+        "original_name",
+        "content_type",
+        "size",
+        "page_count",
+        "status",
+        "error_code",
+        "error_message",
+    )
     readonly_fields = fields
     can_delete = False
 
@@ -48,8 +56,16 @@ class SourceFileInline(admin.TabularInline):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ("id", "form_type", "department", "source", "status", "progress")
-    list_display += ("created_by", "created_at")
+    list_display = (
+        "id",
+        "form_type",
+        "department",
+        "source",
+        "status",
+        "progress",
+        "created_by",
+        "created_at",
+    )
     list_filter = ("status", "source", "department", "form_type")
     date_hierarchy = "created_at"
     inlines = (SourceFileInline,)
@@ -65,18 +81,20 @@ class BatchAdmin(ReadOnlyAdmin):
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         """Several scans at once into a new batch of one form type and department."""
-        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+        user = cast(User, request.user)  # the admin only lets authenticated staff in
+        form = UploadForm(request.POST or None, request.FILES or None, user=user)
         if request.method == "POST" and form.is_valid():
             form_type = form.cleaned_data["form_type"]
-            if not can_process(request.user, form_type):
+            if not can_process(user, form_type):
                 raise PermissionDenied
             batch = create_batch(
                 form_type,
                 department=form.cleaned_data["department"],
                 source=Batch.Source.ADMIN,
-                user=request.user,
+                user=user,
             )
-            result = ingest_files(batch, ((f.name, f.read()) for f in form.cleaned_data["files"]))
+            scans = form.cleaned_data["scans"]
+            result = ingest_files(batch, ((f.name, f.read()) for f in scans))
             self.message_user(
                 request,
                 _("%(accepted)s documents queued, %(rejected)s files rejected.")
@@ -126,8 +144,16 @@ class BatchAdmin(ReadOnlyAdmin):
 
 @admin.register(SourceFile)
 class SourceFileAdmin(ReadOnlyAdmin):
-    list_display = ("id", "original_name", "batch", "content_type", "size", "status")
-    list_display += ("error_code", "created_at")
+    list_display = (
+        "id",
+        "original_name",
+        "batch",
+        "content_type",
+        "size",
+        "status",
+        "error_code",
+        "created_at",
+    )
     list_filter = ("status", "error_code", "content_type")
     exclude = ("file",)
 
@@ -174,12 +200,27 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(OcrRun)
 class OcrRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "document", "attempt", "outcome", "duration_ms", "error_code")
-    list_display += ("started_at",)
+    list_display = (
+        "id",
+        "document",
+        "attempt",
+        "outcome",
+        "duration_ms",
+        "error_code",
+        "started_at",
+    )
     list_filter = ("outcome", "error_code")
 
 
 @admin.register(KindThreshold)
 class KindThresholdAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "threshold", "target_error", "residual_error", "straight_through")
-    list_display += ("sample_fields", "measured_with", "measured_at")
+    list_display = (
+        "kind",
+        "threshold",
+        "target_error",
+        "residual_error",
+        "straight_through",
+        "sample_fields",
+        "measured_with",
+        "measured_at",
+    )

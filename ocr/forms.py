@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import FormType
@@ -27,11 +27,13 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     form_type = forms.ModelChoiceField(queryset=FormType.objects.none(), label=_("form type"))
     department = forms.ModelChoiceField(queryset=Group.objects.none(), label=_("department"))
-    files = MultipleFileField(
+    scans = MultipleFileField(
         label=_("scans"), help_text=_("PNG, JPEG, TIFF or PDF; several files at once.")
     )
 
-    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_type"].queryset = processable_form_types(user)
-        self.fields["department"].queryset = user.groups.all()  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["form_type"]).queryset = processable_form_types(
+            user
+        )
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = user.groups.all()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from forms_catalog.models import FormType
@@ -42,7 +42,7 @@ def create_batch(
     *,
     department: Group,
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Batch:
     return Batch.objects.create(
         form_type=form_type, department=department, source=source, created_by=user
@@ -138,7 +138,7 @@ def ingest_paths(
     *,
     department: Group,
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     sync: bool = False,
 ) -> IngestResult:
     batch = create_batch(form_type, department=department, source=source, user=user)

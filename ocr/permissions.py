@@ -7,22 +7,22 @@ open every form type: ``accept_global_perms=False``.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from forms_catalog.models import FormType
 
 
-def form_types_with(user: AbstractBaseUser, perm: str) -> QuerySet[FormType]:
+def form_types_with(user: User, perm: str) -> QuerySet[FormType]:
     return get_objects_for_user(
         user, f"forms_catalog.{perm}", klass=FormType, accept_global_perms=False
     )
 
 
-def processable_form_types(user: AbstractBaseUser) -> QuerySet[FormType]:
+def processable_form_types(user: User) -> QuerySet[FormType]:
     return form_types_with(user, "process").filter(is_current=True)
 
 
-def can_process(user: AbstractBaseUser, form_type: FormType) -> bool:
+def can_process(user: User, form_type: FormType) -> bool:
     return form_types_with(user, "process").filter(pk=form_type.pk).exists()

@@ -34,7 +34,7 @@ def clerks(catalog):
 def upload(client, form_type, department, files):
     return client.post(
         reverse("admin:ocr_batch_upload"),
-        {"form_type": form_type.pk, "department": department.pk, "files": files},
+        {"form_type": form_type.pk, "department": department.pk, "scans": files},
     )
 
 
