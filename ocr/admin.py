@@ -15,15 +15,25 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from audit.access import Access, log_access
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
-from ocr.models import Batch, Document, ExtractedField, KindThreshold, OcrRun, Page, SourceFile
-from ocr.permissions import can_process
-from yomitoru.lib.mynumber import MASK
+from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
+from ocr.permissions import can_process, form_types_with
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """The pipeline creates these rows; people read them (and correct through services)."""
+    """The pipeline creates these rows; people read them (and correct through services).
+
+    Every list, search and count is limited to the form types the user may process.
+    """
+
+    # The path from this model to its FormType, for the department filter.
+    form_type_path = "form_type"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        allowed = form_types_with(cast(User, request.user), "process")
+        return super().get_queryset(request).filter(**{f"{self.form_type_path}__in": allowed})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -110,6 +120,15 @@ class BatchAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/ocr/batch/upload.html", context)
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        batch = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and batch is not None:
+            log_access(cast(User, request.user), batch, Access.OPEN)
+        return response
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
         pages_done = ~Q(documents__pages__alignment=Page.Alignment.PENDING)
         return (
@@ -158,48 +177,9 @@ class SourceFileAdmin(ReadOnlyAdmin):
     exclude = ("file",)
 
 
-class PageInline(admin.TabularInline):
-    model = Page
-    extra = 0
-    fields = ("number", "width", "height", "alignment", "alignment_score", "alignment_error")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ExtractedFieldInline(admin.TabularInline):
-    model = ExtractedField
-    extra = 0
-    fields = ("definition", "shown_value", "confidence", "status", "validation_errors")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=_("value"))
-    def shown_value(self, obj: ExtractedField) -> str:
-        # Sensitive values are never shown in lists: a reveal is an explicit, logged action.
-        if obj.definition.sensitive:
-            return MASK
-        return obj.final_value or obj.ocr_value
-
-
-@admin.register(Document)
-class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "form_type", "batch", "status", "created_at", "verified_by")
-    list_filter = ("status", "form_type")
-    date_hierarchy = "created_at"
-    inlines = (PageInline, ExtractedFieldInline)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return super().get_queryset(request).select_related("form_type", "batch", "verified_by")
-
-
 @admin.register(OcrRun)
 class OcrRunAdmin(ReadOnlyAdmin):
+    form_type_path = "document__form_type"
     list_display = (
         "id",
         "document",
@@ -214,6 +194,10 @@ class OcrRunAdmin(ReadOnlyAdmin):
 
 @admin.register(KindThreshold)
 class KindThresholdAdmin(ReadOnlyAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Thresholds are configuration, not personal data: every staff member may read them.
+        return KindThreshold.objects.all()
+
     list_display = (
         "kind",
         "threshold",
@@ -224,3 +208,7 @@ class KindThresholdAdmin(ReadOnlyAdmin):
         "measured_with",
         "measured_at",
     )
+
+
+# The document screen lives in its own module; importing it registers it.
+from ocr import document_admin  # noqa: E402, F401

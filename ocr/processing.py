@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 
-import cv2
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from forms_catalog.models import FieldDefinition, FormPage
+from forms_catalog.models import FieldDefinition
 from ocr import storage
 from ocr.models import Batch, Document, ExtractedField, OcrRun, Page
-from ocr.pipeline.align import align_page
-from ocr.pipeline.engines.base import Engine, FieldGeometry, PageImages, Reading
-from ocr.pipeline.validate import normalize, validate, validate_cross_fields
-from ocr.routing import current_thresholds, route
+from ocr.pipeline.engines.base import Engine
+from ocr.pipeline.read import PageReader, engine_versions
+from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
+from ocr.routing import current_thresholds
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
 
@@ -36,23 +33,6 @@ READABLE = (
     Document.Status.NEEDS_REVIEW,
     Document.Status.AUTO_ACCEPTED,
 )
-
-
-@lru_cache(maxsize=16)
-def _reference(form_page_id: int, _name: str) -> np.ndarray:
-    page = FormPage.objects.get(pk=form_page_id)
-    with page.reference_image.open("rb") as handle:
-        data = np.frombuffer(handle.read(), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError("reference image cannot be decoded")
-    return image
-
-
-def default_engine() -> Engine:
-    from ocr.pipeline.read import PipelineEngine
-
-    return PipelineEngine()
 
 
 def _claim(document_id: int) -> bool:
@@ -73,8 +53,7 @@ def run_document(document_id: int, engine: Engine | None = None) -> str:
     if not _claim(document_id):
         return "skipped"
     document = Document.objects.select_related("form_type").get(pk=document_id)
-    attempt = document.runs.count() + 1
-    run = OcrRun.objects.create(document=document, attempt=attempt)
+    run = OcrRun.objects.create(document=document, attempt=document.runs.count() + 1)
     started = time.monotonic()
     try:
         timings = _read_document(document, engine or default_engine(), run)
@@ -101,96 +80,70 @@ def _finish(run: OcrRun, started: float, outcome: str, timings: dict, error: str
 
 def _read_document(document: Document, engine: Engine, run: OcrRun) -> dict:
     definitions = list(document.form_type.fields.all())
-    reference_pages = {p.number: p for p in document.form_type.pages.all()}
-    readings: dict[str, Reading] = {}
-    unaligned: set[int] = set()
-    timings = {"align": 0.0, "read": 0.0}
-    for page in document.pages.all():
-        t0 = time.monotonic()
-        reference_page = reference_pages.get(page.number)
-        if reference_page is None:
-            _mark_unaligned(page, "no_reference", "この様式にはこのページの参照画像がありません。")
-            unaligned.add(page.number)
-            continue
-        reference = _reference(reference_page.pk, reference_page.reference_image.name)
-        result = align_page(
-            storage.read_image(page.image), reference, reference_dpi=document.form_type.dpi
-        )
-        page.alignment_score = float(result.score)
-        if not result.ok:
-            _mark_unaligned(page, result.reason, result.message)
-            unaligned.add(page.number)
-            continue
-        page.alignment = Page.Alignment.ALIGNED
-        page.alignment_error = ""
-        storage.save_image(
-            page.aligned_image, f"{document.pk}-{page.number}-aligned", result.aligned
-        )
+    pages = list(document.pages.all())
+    t0 = time.monotonic()
+    images = [storage.read_image(page.image) for page in pages]
+    scan = read_scan(document.form_type, images, engine, definitions)
+    t1 = time.monotonic()
+    _store_pages(document, pages, scan)
+    run.engine_versions = (
+        engine_versions() if isinstance(engine, PageReader) else {"engine": engine.name}
+    )
+    run.save(update_fields=["engine_versions"])
+    judged = judge(definitions, scan.readings, scan.unaligned, current_thresholds())
+    _store_fields(document, definitions, judged, bool(scan.unaligned))
+    return {
+        **scan.timings_ms,
+        "decode": round((t1 - t0) * 1000) - sum(scan.timings_ms.values()),
+        "store": round((time.monotonic() - t1) * 1000),
+    }
+
+
+def _store_pages(document: Document, pages: list[Page], scan: ScanReading) -> None:
+    for page, outcome in zip(pages, scan.pages, strict=False):
+        result = outcome.alignment
+        page.alignment_score = float(result.score) if result else None
+        if result is not None and result.ok:
+            page.alignment = Page.Alignment.ALIGNED
+            page.alignment_error = ""
+            name = f"{document.pk}-{page.number}-aligned"
+            storage.save_image(page.aligned_image, name, result.aligned)
+        else:
+            page.alignment = Page.Alignment.FAILED
+            page.alignment_error = f"{outcome.reason}: {outcome.message}"[:200]
         page.save(
             update_fields=["alignment", "alignment_score", "alignment_error", "aligned_image"]
         )
-        t1 = time.monotonic()
-        geometries = [
-            FieldGeometry.from_dict(d.as_export_dict())
-            for d in definitions
-            if d.page == page.number
-        ]
-        readings.update(engine.read_page(PageImages(result.aligned, reference), geometries))
-        timings["align"] += round((t1 - t0) * 1000)
-        timings["read"] += round((time.monotonic() - t1) * 1000)
-    run.engine_versions = getattr(engine, "versions", lambda: {})()
-    run.save(update_fields=["engine_versions"])
-    _store_fields(document, definitions, readings, unaligned)
-    return timings
-
-
-def _mark_unaligned(page: Page, reason: str, message: str) -> None:
-    page.alignment = Page.Alignment.FAILED
-    page.alignment_error = f"{reason}: {message}"[:200]
-    page.save(update_fields=["alignment", "alignment_score", "alignment_error"])
 
 
 @transaction.atomic
 def _store_fields(
     document: Document,
     definitions: list[FieldDefinition],
-    readings: dict[str, Reading],
-    unaligned: set[int],
+    judged: dict[str, Judgement],
+    any_unaligned: bool,
 ) -> None:
-    thresholds = current_thresholds()
-    values = {
-        d.key: normalize(d.kind, readings[d.key].value) if d.key in readings else ""
-        for d in definitions
-    }
-    cross = validate_cross_fields(values, {d.key: d.kind for d in definitions})
-    rows = []
-    for definition in definitions:
-        reading = readings.get(definition.key)
-        value = values[definition.key]
-        options = [o["value"] for o in definition.options] if definition.kind == "choice" else None
-        errors = validate(definition.kind, value, required=definition.required, options=options)
-        errors += cross.get(definition.key, [])
-        codes = [e.code for e in errors]
-        if definition.page in unaligned:
-            codes.append("page_not_aligned")
-        confidence = reading.confidence if reading else 0.0
-        status = route(definition.kind, confidence, codes, thresholds)
-        rows.append(
-            ExtractedField(
-                document=document,
-                definition=definition,
-                ocr_value=value,
-                final_value=value if status == ExtractedField.Status.AUTO_ACCEPTED else "",
-                value_digest=_digest(definition, value),
-                confidence=confidence,
-                cell_confidences=list(reading.cell_confidences) if reading else [],
-                validation_errors=codes,
-                status=status,
-            )
+    rows = [
+        ExtractedField(
+            document=document,
+            definition=d,
+            ocr_value=judged[d.key].value,
+            final_value=judged[d.key].value
+            if judged[d.key].status == ExtractedField.Status.AUTO_ACCEPTED
+            else "",
+            value_digest=_digest(d, judged[d.key].value),
+            confidence=judged[d.key].confidence,
+            cell_confidences=list(judged[d.key].cell_confidences),
+            validation_errors=list(judged[d.key].errors),
+            status=judged[d.key].status,
         )
+        for d in definitions
+    ]
     ExtractedField.objects.filter(document=document).delete()
     ExtractedField.objects.bulk_create(rows)
-    needs_review = any(r.status == ExtractedField.Status.NEEDS_REVIEW for r in rows) or unaligned
+    needs_review = any_unaligned or any(
+        r.status == ExtractedField.Status.NEEDS_REVIEW for r in rows
+    )
     Document.objects.filter(pk=document.pk).update(
         status=Document.Status.NEEDS_REVIEW if needs_review else Document.Status.AUTO_ACCEPTED
     )

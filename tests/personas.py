@@ -25,5 +25,21 @@ def department_clerks(form_type: FormType) -> dict[str, User]:
     with_mynumber = make_user("clerk_with_mynumber", owner)
     without = make_user("clerk_without", Group.objects.create(name=f"{owner.name}（閲覧制限）"))
     assign_perm("forms_catalog.process", without.groups.get(), form_type)
+    assign_perm("forms_catalog.export", without.groups.get(), form_type)
     outsider = make_user("outsider", other)
     return {"owner": with_mynumber, "no_mynumber": without, "outsider": outsider}
+
+
+def login(client, user: User):  # type: ignore[no-untyped-def]
+    """Log in as a person who has passed two-factor authentication (TOTP)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -11,7 +11,7 @@ from django.urls import reverse
 from PIL import Image
 
 from ocr.models import Batch, SourceFile
-from tests.personas import department_clerks
+from tests.personas import department_clerks, login
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def upload(client, form_type, department, files):
 @pytest.mark.parametrize("persona", ["owner", "no_mynumber"])
 def test_a_clerk_with_process_right_uploads_several_files(client, catalog, clerks, persona):
     user = clerks[persona]
-    client.force_login(user)
+    login(client, user)
     furusato = catalog["furusato-onestop"]
     files = [
         SimpleUploadedFile("scan-1.png", png_bytes(), content_type="image/png"),
@@ -62,7 +62,7 @@ def test_a_clerk_with_process_right_uploads_several_files(client, catalog, clerk
 
 def test_an_outsider_cannot_upload_to_another_departments_form(client, catalog, clerks):
     outsider = clerks["outsider"]
-    client.force_login(outsider)
+    login(client, outsider)
     page = client.get(reverse("admin:ocr_batch_upload"))
     assert page.status_code == 200
     assert catalog["furusato-onestop"].name not in page.content.decode()
@@ -75,7 +75,7 @@ def test_an_outsider_cannot_upload_to_another_departments_form(client, catalog, 
 
 def test_batch_list_shows_progress_and_refreshes_while_processing(client, catalog, clerks):
     user = clerks["owner"]
-    client.force_login(user)
+    login(client, user)
     upload(
         client,
         catalog["furusato-onestop"],

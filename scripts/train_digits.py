@@ -1,0 +1,355 @@
+"""Train the handwritten-digit CNN for comb cells and export it to ONNX (training only: torch).
+
+    pip install -r requirements-train.txt
+    python scripts/train_digits.py            # ~15 min on 2 CPU cores
+    python scripts/eval_digits.py             # (also run at the end of training, --write-meta)
+
+Data: the "train" split of ``ocr.pipeline.engines.digit_data`` (MNIST slice, Semeion writer
+blocks, sklearn digits) plus digits rendered from the fonts installed on the machine. Every
+training sample is augmented (elastic distortion, affine with slant, stroke width), drawn with a
+pen into a comb cell (black / dropout-red / no border, 200-600 dpi, border remnants, blur, noise,
+JPEG) and read back through the runtime preprocessing (``digits.prepare_cell``), so the network
+sees exactly what it will see at runtime. Output: ``ocr/pipeline/engines/models/digits.onnx``
+and ``digits.json`` (temperature fitted on the calibration split, rendered in comb cells).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocr.pipeline.engines import digit_data as dd  # noqa: E402
+from ocr.pipeline.engines import digits as dg  # noqa: E402
+
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+
+
+# --------------------------------------------------------------------------- synthetic fonts
+
+
+def font_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Digits 0-9 rendered from every installed font (normalised 28x28, ink 255 on 0)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    files = sorted(
+        p
+        for d in FONT_DIRS
+        if d.exists()
+        for p in d.rglob("*")
+        if p.suffix in (".ttf", ".ttc", ".otf")
+    )
+    images, labels, used = [], [], []
+    for path in files:
+        try:
+            font = ImageFont.truetype(str(path), 64)
+        except OSError:
+            continue
+        ok = 0
+        for k in range(10):
+            im = Image.new("L", (128, 128), 0)
+            ImageDraw.Draw(im).text((32, 16), str(k), fill=255, font=font)
+            arr = np.asarray(im)
+            if arr.max() == 0:
+                continue
+            images.append(dg.normalise_digit(arr))
+            labels.append(k)
+            ok += 1
+        if ok:
+            used.append(path.name)
+    return np.stack(images), np.array(labels, np.int64), used
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def distort(img28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Elastic distortion, affine (rotation, slant, scale) and stroke width, at 2x resolution."""
+    im = cv2.resize(img28, (56, 56), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    im = cv2.copyMakeBorder(im, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=0)
+    n = im.shape[0]
+    if rng.random() < 0.8:
+        sigma, alpha = rng.uniform(5, 9), rng.uniform(1.5, 4.5)
+        field = []
+        for _ in range(2):
+            f = cv2.GaussianBlur(rng.uniform(-1, 1, (n, n)).astype(np.float32), (0, 0), sigma)
+            field.append(f / (np.abs(f).max() + 1e-6) * alpha)
+        gy, gx = np.indices((n, n), dtype=np.float32)
+        im = cv2.remap(im, gx + field[0], gy + field[1], cv2.INTER_LINEAR)
+    ang = np.deg2rad(rng.normal(0, 7))
+    shear = rng.uniform(-0.35, 0.35)
+    sx, sy = rng.uniform(0.7, 1.15), rng.uniform(0.85, 1.1)
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    a = rot @ np.array([[1, shear], [0, 1]]) @ np.diag([sx, sy])
+    c = np.array([n / 2, n / 2])
+    m = np.hstack([a, (c - a @ c)[:, None]]).astype(np.float32)
+    im = cv2.warpAffine(im, m, (n, n), flags=cv2.INTER_LINEAR)
+    r = rng.random()
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    if r < 0.2:
+        im = cv2.dilate(im, k, iterations=int(rng.integers(1, 3)))
+    elif r < 0.4:
+        thin = cv2.erode(im, k)
+        if (thin > 128).sum() > 40:
+            im = thin
+    return np.clip(im, 0, 255).astype(np.uint8)
+
+
+def augment_one(img28: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """One training sample: distorted digit, usually drawn in a comb cell and read back."""
+    d = distort(img28, rng)
+    if not d.any():
+        return None
+    if rng.random() < 0.12:
+        out = dg.normalise_digit(d)
+        if rng.random() < 0.5:
+            out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 0.8))
+        return out
+    crossing = rng.random() < 0.1
+    cell = dd.render_comb_cell(
+        d,
+        rng,
+        dpi=float(rng.uniform(200, 600)),
+        border=str(rng.choice(["black", "red", "none"], p=[0.4, 0.4, 0.2])),
+        height_frac=(0.8, 1.05) if crossing else (0.4, 0.85),
+        shift_frac=0.14 if crossing else 0.08,
+        stroke_gain=float(rng.uniform(0.7, 1.5)),
+        blur=(0.2, 1.3),
+        noise=(1.0, 8.0),
+        jpeg=0.4,
+        clean=rng.random() > 0.12,
+        margin_px=(-3.0, 8.0),
+    )
+    img, _ = dg.prepare_cell(cell)
+    return img
+
+
+def _worker(args: tuple[np.ndarray, np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    images, labels, seed = args
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for im, lab in zip(images, labels, strict=True):
+        out = augment_one(im, rng)
+        if out is not None:
+            xs.append(out)
+            ys.append(lab)
+    return np.stack(xs), np.array(ys, np.int64)
+
+
+def make_augmented(
+    images: np.ndarray, labels: np.ndarray, copies: int, seed: int, procs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    jobs = []
+    for _ in range(copies):
+        for part in np.array_split(np.arange(len(images)), procs):
+            jobs.append((images[part], labels[part], seed * 100_003 + len(jobs)))
+    # spawn, not fork: a forked child of a process that ran OpenMP/torch threads can deadlock.
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        res = pool.map(_worker, jobs)
+    return np.concatenate([r[0] for r in res]), np.concatenate([r[1] for r in res])
+
+
+# --------------------------------------------------------------------------- model
+
+
+def build_model():  # -> torch.nn.Module
+    import torch.nn as nn
+
+    def block(cin: int, cout: int) -> list:
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    return nn.Sequential(
+        *block(1, 32),
+        nn.MaxPool2d(2),
+        *block(32, 64),
+        *block(64, 64),
+        nn.MaxPool2d(2),
+        *block(64, 128),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Linear(128 * 3 * 3, 10),
+    )
+
+
+def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, log: list[str]):
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    model = build_model()
+    xt = torch.from_numpy(x).float().div_(255.0).unsqueeze(1)
+    yt = torch.from_numpy(y)
+    bs = 128
+    steps = epochs * ((len(xt) + bs - 1) // bs)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    g = torch.Generator().manual_seed(seed)
+    for ep in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xt), generator=g)
+        t0, tot, correct, n = time.time(), 0.0, 0, 0
+        for i in range(0, len(perm), bs):
+            idx = perm[i : i + bs]
+            xb, yb = xt[idx], yt[idx]
+            # Light contrast jitter on top of the precomputed augmentation.
+            xb = (xb * torch.empty(len(xb), 1, 1, 1).uniform_(0.8, 1.1)).clamp_(0, 1)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += float(loss.detach()) * len(idx)
+            correct += int((out.argmax(1) == yb).sum())
+            n += len(idx)
+        took = time.time() - t0
+        msg = f"epoch {ep + 1}/{epochs}: loss {tot / n:.4f} acc {correct / n:.4f} ({took:.0f}s)"
+        print(msg, flush=True)
+        log.append(msg)
+    return model.eval()
+
+
+def export_onnx(model, path: Path) -> float:
+    """Export with a dynamic batch axis and check OpenCV DNN gives the same logits as torch."""
+    import torch
+
+    dummy = torch.zeros(1, 1, 28, 28)
+    torch.onnx.export(
+        model,
+        dummy,
+        str(path),
+        opset_version=13,
+        dynamo=False,
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}},
+    )
+    x = np.random.default_rng(0).random((7, 1, 28, 28)).astype(np.float32)
+    net = cv2.dnn.readNetFromONNX(str(path))
+    net.setInput(x)
+    got = net.forward()
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    return float(np.abs(got - want).max())
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood (grid + refinement)."""
+
+    def nll(t: float) -> float:
+        p = dg.softmax(logits, t)
+        return float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean())
+
+    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 121))
+    best = min(grid, key=nll)
+    fine = np.linspace(best * 0.95, best * 1.05, 41)
+    return float(min(fine, key=nll))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--copies", type=int, default=7, help="augmented copies of each sample")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--font-repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--procs", type=int, default=2, help="processes for the augmentation")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is best on a busy box)"
+    )
+    ap.add_argument("--out", type=Path, default=dg.MODEL_PATH)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    t_start = time.time()
+    log: list[str] = []
+    x, y = dd.load_split("train")
+    fx, fy, fonts = font_digits()
+    print(f"train: {len(x)} handwritten + {len(fx)} font digits ({len(fonts)} fonts)", flush=True)
+    base_x = np.concatenate([x, np.repeat(fx, args.font_repeat, axis=0)])
+    base_y = np.concatenate([y, np.repeat(fy, args.font_repeat)])
+    t0 = time.time()
+    ax, ay = make_augmented(base_x, base_y, args.copies, args.seed, args.procs)
+    # The clean normalised originals too.
+    ax, ay = np.concatenate([ax, base_x]), np.concatenate([ay, base_y])
+    gen_s = time.time() - t0
+    print(f"augmented: {len(ax)} samples in {gen_s:.0f}s", flush=True)
+    t0 = time.time()
+    model = train(ax, ay, args.epochs, args.seed, log)
+    train_s = time.time() - t0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    diff = export_onnx(model, args.out)
+    print(f"exported {args.out} ({args.out.stat().st_size} bytes); opencv-vs-torch {diff:.2e}")
+
+    # Temperature on the calibration split, drawn in comb cells like the evaluation.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from eval_digits import comb_cells
+
+    meta_path = args.out.with_suffix(".json")
+    meta = {
+        "model": args.out.name,
+        "architecture": str(model),
+        "input": {"shape": [1, 28, 28], "dtype": "float32", "range": "ink 1.0 on paper 0.0"},
+        "normalisation": "digits.normalise_digit: crop to ink, scale into a 20x20 box keeping "
+        "the aspect ratio, centre by mass in 28x28; pixel/255 (cv2.dnn.blobFromImages)",
+        "classes": list(dg.CLASSES),
+        "calibration": {"temperature": 1.0},
+        "training": {
+            "data": dd.data_fingerprint(),
+            "fonts": fonts,
+            "samples": len(ax),
+            "copies": args.copies,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "log": log,
+            "augment_seconds": round(gen_s),
+            "train_seconds": round(train_s),
+            "opencv_vs_torch_max_abs_diff": diff,
+        },
+    }
+    meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    dg._CACHE.clear()
+    rec = dg.DigitRecognizer(args.out, meta_path)
+    cx, cy = dd.load_split("calib")
+    rng = np.random.default_rng(12345)
+    cells, labels = [], []
+    for border in ("black", "red"):
+        c, lab = comb_cells(cx, cy, rng, border=border, dpi=300.0)
+        cells += c
+        labels.append(lab)
+    lab = np.concatenate(labels)
+    prepared = [dg.prepare_cell(c)[0] for c in cells]
+    keep = [i for i, p in enumerate(prepared) if p is not None]
+    logits = rec.logits([prepared[i] for i in keep])
+    t = fit_temperature(logits, lab[keep])
+    meta["calibration"] = {
+        "temperature": t,
+        "method": "temperature scaling, NLL on the calibration split drawn in comb cells",
+        "samples": len(keep),
+        "calib_accuracy": float((logits.argmax(1) == lab[keep]).mean()),
+    }
+    meta["training"]["total_seconds"] = round(time.time() - t_start)
+    meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    print(f"temperature {t:.3f}; calib accuracy {meta['calibration']['calib_accuracy']:.4f}")
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "eval_digits.py"), "--write-meta"], check=True
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Three personas on every protected view and export.
+
+owner: the owning department with view_mynumber; no_mynumber: same department, process and
+export but no view_mynumber; outsider: another department.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from forms_catalog.layouts import get_layout
+from ocr.models import Document
+from tests.ocr.documents import png_array, read_document
+from tests.personas import department_clerks, login
+from yomitoru.lib.mynumber import MASK
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(catalog):
+    furusato = catalog["furusato-onestop"]
+    people = department_clerks(furusato)
+    models_perms = Permission.objects.filter(
+        codename__in=["view_document", "view_batch", "view_sourcefile"]
+    )
+    for user in people.values():
+        user.user_permissions.add(*models_perms)
+    document, truth = read_document(furusato)
+    return people, document, truth
+
+
+def access_entries(user, access: str) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            actor=user, action=AuditEntry.Action.ACCESS, additional_data__access=access
+        )
+    )
+
+
+def reveal(client, document, reason="住民からの問い合わせ対応"):
+    return client.post(reverse("admin:ocr_document_reveal", args=[document.pk]), {"reason": reason})
+
+
+def mynumber_region(image):
+    """The My Number comb in a served page image (which may be scaled down)."""
+    layout = get_layout("furusato-onestop")
+    r = layout.field("mynumber").rect
+    f = image.shape[1] / layout.width
+    return image[
+        round((r.y + 5) * f) : round((r.bottom - 5) * f),
+        round((r.x + 5) * f) : round((r.right - 5) * f),
+    ]
+
+
+def page_url(document):
+    return reverse("admin:ocr_document_page", args=[document.pk, 1])
+
+
+def test_owner_sees_the_number_only_after_a_logged_reveal(client, setup) -> None:
+    people, document, truth = setup
+    owner = people["owner"]
+    login(client, owner)
+    change = reverse("admin:ocr_document_change", args=[document.pk])
+
+    before = client.get(change).content.decode()
+    assert truth["mynumber"] not in before and MASK in before
+    image = png_array(client.get(page_url(document)).content)
+    assert mynumber_region(image).max() == 0, "the region is really black before a reveal"
+
+    assert reveal(client, document).status_code == 302
+    after = client.get(change).content.decode()
+    assert truth["mynumber"] in after
+    assert mynumber_region(png_array(client.get(page_url(document)).content)).max() > 0
+
+    [entry] = access_entries(owner, "reveal")
+    assert entry.additional_data["reason"] == "住民からの問い合わせ対応"
+    assert entry.additional_data["document"] == document.pk
+
+
+def test_same_department_without_the_right_never_sees_a_digit(client, setup) -> None:
+    people, document, truth = setup
+    clerk = people["no_mynumber"]
+    login(client, clerk)
+    change = reverse("admin:ocr_document_change", args=[document.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    assert truth["mynumber"] not in page.content.decode()
+    assert MASK in page.content.decode()
+    assert truth["name"] in page.content.decode(), "other values are shown"
+
+    reveal(client, document)
+    assert access_entries(clerk, "reveal") == []
+    assert truth["mynumber"] not in client.get(change).content.decode()
+    assert mynumber_region(png_array(client.get(page_url(document)).content)).max() == 0
+    field = document.fields.get(definition__key="mynumber")
+    crop = client.get(reverse("admin:ocr_document_crop", args=[document.pk, field.pk]))
+    assert png_array(crop.content).max() == 0
+
+
+def test_outsider_finds_nothing(client, setup) -> None:
+    people, document, _truth = setup
+    outsider = people["outsider"]
+    login(client, outsider)
+    changelist = client.get(reverse("admin:ocr_document_changelist"))
+    assert changelist.context["cl"].result_count == 0
+    change = client.get(reverse("admin:ocr_document_change", args=[document.pk]))
+    assert change.status_code == 302, "the admin treats an invisible document as missing"
+    assert client.get(page_url(document)).status_code == 404
+    field = document.fields.get(definition__key="mynumber")
+    crop = client.get(reverse("admin:ocr_document_crop", args=[document.pk, field.pk]))
+    assert crop.status_code == 404
+    assert reveal(client, document).status_code == 404
+    batches = client.get(reverse("admin:ocr_batch_changelist"))
+    assert batches.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize(("persona", "shows_number"), [("owner", True), ("no_mynumber", False)])
+def test_csv_export_masks_for_those_without_the_right(client, setup, persona, shows_number):
+    people, document, truth = setup
+    user = people[persona]
+    login(client, user)
+    response = client.post(
+        reverse("admin:ocr_document_changelist"),
+        {"action": "export_csv", "_selected_action": [document.pk]},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    value = row[header.index("個人番号")]
+    assert value == (truth["mynumber"] if shows_number else MASK)
+    assert row[header.index("氏名")] == truth["name"]
+    assert len(access_entries(user, "export")) == 1
+    document.refresh_from_db()
+    assert document.status == Document.Status.EXPORTED
+
+
+def test_outsider_cannot_export(client, setup) -> None:
+    people, document, _ = setup
+    login(client, people["outsider"])
+    response = client.post(
+        reverse("admin:ocr_document_changelist"),
+        {"action": "export_csv", "_selected_action": [document.pk]},
+    )
+    assert response.status_code == 302, "nothing selected that the outsider can see"
+    assert access_entries(people["outsider"], "export") == []
+
+
+def test_search_by_my_number_posts_the_number_and_redirects_with_a_digest(client, setup):
+    people, _document, truth = setup
+    for persona, expected in (("owner", 1), ("outsider", 0)):
+        user = people[persona]
+        login(client, user)
+        response = client.post(
+            reverse("admin:ocr_document_search"), {"mynumber": truth["mynumber"]}, follow=True
+        )
+        final_url = response.redirect_chain[-1][0]
+        assert truth["mynumber"] not in final_url
+        assert "mynumber_digest=" in final_url
+        assert response.context["cl"].result_count == expected
+        [entry] = access_entries(user, "search_mynumber")
+        assert entry.additional_data["count"] == expected
+
+
+def test_each_access_writes_exactly_one_entry_with_its_actor(client, setup) -> None:
+    people, document, _ = setup
+    owner = people["owner"]
+    login(client, owner)
+    client.get(reverse("admin:ocr_document_change", args=[document.pk]))
+    assert len(access_entries(owner, "open")) == 1
+    client.get(page_url(document))
+    assert len(access_entries(owner, "image")) == 1
+    reveal(client, document)
+    assert len(access_entries(owner, "reveal")) == 1
+    client.get(reverse("admin:ocr_batch_change", args=[document.batch_id]))
+    assert len(access_entries(owner, "open")) == 2
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).exclude(actor=owner)
+
+
+def test_images_are_never_cached(client, setup) -> None:
+    people, document, _ = setup
+    login(client, people["owner"])
+    response = client.get(page_url(document))
+    assert "no-store" in response["Cache-Control"]
+    assert response["Content-Type"] == "image/png"
