@@ -28,6 +28,14 @@ class PageOutcome:
     alignment: AlignmentResult | None
     reason: str = ""
     message: str = ""
+    reference: np.ndarray | None = None
+
+    @property
+    def images(self) -> PageImages | None:
+        """The aligned page with its reference, when alignment succeeded."""
+        if self.alignment is None or not self.alignment.ok or self.reference is None:
+            return None
+        return PageImages(self.alignment.aligned, self.reference)
 
 
 @dataclass
@@ -93,13 +101,14 @@ def read_scan(
         result = align_page(image, prepared, reference_dpi=form_type.dpi)
         t1 = time.monotonic()
         timings["align"] += round((t1 - t0) * 1000)
-        outcomes.append(PageOutcome(number, result, result.reason, result.message))
-        if not result.ok:
+        outcome = PageOutcome(number, result, result.reason, result.message, reference)
+        outcomes.append(outcome)
+        if outcome.images is None:
             continue
         geometries = [
             FieldGeometry.from_dict(d.as_export_dict()) for d in definitions if d.page == number
         ]
-        readings.update(engine.read_page(PageImages(result.aligned, reference), geometries))
+        readings.update(engine.read_page(outcome.images, geometries))
         timings["read"] += round((time.monotonic() - t1) * 1000)
     return ScanReading(outcomes, readings, timings)
 

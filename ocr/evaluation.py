@@ -1,0 +1,254 @@
+"""Measuring the pipeline on generated forms with known truth.
+
+The forms are drawn by the synthetic generator with real handwriting from a chosen split of
+the digit data: ``calib`` to fit confidence calibration and choose thresholds, ``eval`` (writers
+kept apart from training and calibration) to report. Every page goes the whole way: PNG bytes
+-> ingest checks and decode -> alignment -> cells -> recognisers -> validation -> routing.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forms_catalog.kinds import COMB_KINDS, FieldKind
+from forms_catalog.layouts import STANDARD_LAYOUTS
+from forms_catalog.models import FieldDefinition, FormType
+from forms_catalog.synthetic.generator import generate_form
+from ocr.intake import configured_limits
+from ocr.pipeline.calibration import fit_isotonic
+from ocr.pipeline.cells import Box, clean_crop
+from ocr.pipeline.engines.base import FieldGeometry, Reading
+from ocr.pipeline.engines.tesseract import tesseract_digits
+from ocr.pipeline.ingest import inspect, iter_pages
+from ocr.pipeline.validate import normalize
+from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
+
+# Residual error (auto-accepted but wrong) allowed per kind when thresholds are chosen.
+TARGET_ERROR: dict[str, float] = {FieldKind.MYNUMBER: 0.005, FieldKind.CORPORATE_NUMBER: 0.005}
+DEFAULT_TARGET_ERROR = 0.01
+
+
+@dataclass
+class FieldResult:
+    form: str
+    key: str
+    kind: str
+    truth: str
+    value: str
+    raw_confidence: float
+    confidence: float
+    valid: bool
+    auto_accepted: bool
+
+    @property
+    def correct(self) -> bool:
+        return self.value == self.truth
+
+
+@dataclass
+class RunResult:
+    fields: list[FieldResult] = field(default_factory=list)
+    pages: int = 0
+    seconds: float = 0.0
+    unaligned: int = 0
+    baseline: dict[str, list[bool]] = field(default_factory=dict)
+    cells: dict[str, list[int]] = field(default_factory=dict)
+
+    def merge(self, other: RunResult) -> None:
+        self.fields += other.fields
+        self.pages += other.pages
+        self.seconds += other.seconds
+        self.unaligned += other.unaligned
+        for kind, hits in other.baseline.items():
+            self.baseline.setdefault(kind, []).extend(hits)
+        for kind, (right, total) in other.cells.items():
+            counts = self.cells.setdefault(kind, [0, 0])
+            counts[0] += right
+            counts[1] += total
+
+
+def _png(image) -> bytes:  # type: ignore[no-untyped-def]
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _cell_matches(kind: str, truth: str, value: str) -> tuple[int, int]:
+    """(right digits, truth digits) for a comb value; amounts compare from the right."""
+    t = "".join(ch for ch in truth if ch.isdigit())
+    v = "".join(ch for ch in value if ch.isdigit())
+    if kind == FieldKind.AMOUNT:
+        t, v = t[::-1], v[::-1]
+    return sum(1 for a, b in zip(t, v, strict=False) if a == b), len(t)
+
+
+@dataclass(frozen=True)
+class Sample:
+    code: str
+    path: Path
+    truth: dict[str, str]
+
+
+def generate_corpus(
+    codes: list[str], samples: int, *, split: str, seed: int, folder: Path
+) -> list[Sample]:
+    """Write the scans to ``folder`` first, so reading is timed apart from drawing them."""
+    corpus = []
+    for code in codes:
+        for index in range(samples):
+            rng = random.Random(f"{split}-{seed}-{code}-{index}")
+            form = generate_form(STANDARD_LAYOUTS[code], rng, split=split)
+            path = folder / f"{code}-{index:04d}.png"
+            path.write_bytes(_png(form.pages[0]))
+            corpus.append(Sample(code, path, form.truth))
+    return corpus
+
+
+def read_corpus(
+    corpus: list[Sample], thresholds: dict[str, float], baseline_fields: int = 0
+) -> RunResult:
+    """Read every scan the whole way and score every field against its truth."""
+    engine = default_engine()
+    limits = configured_limits()
+    result = RunResult()
+    form_types = {
+        c: FormType.objects.get(code=c, is_current=True) for c in {s.code for s in corpus}
+    }
+    definitions = {c: list(ft.fields.all()) for c, ft in form_types.items()}
+    for sample in corpus:
+        started = time.perf_counter()
+        data = sample.path.read_bytes()
+        images = list(iter_pages(data, inspect(data, limits), limits))
+        scan = read_scan(form_types[sample.code], images, engine, definitions[sample.code])
+        judged = judge(definitions[sample.code], scan.readings, scan.unaligned, thresholds)
+        result.seconds += time.perf_counter() - started
+        result.pages += 1
+        result.unaligned += len(scan.unaligned)
+        for d in definitions[sample.code]:
+            _score(result, sample.code, d, judged[d.key], scan.readings.get(d.key), sample.truth)
+        if baseline_fields and not scan.unaligned:
+            _baseline(result, definitions[sample.code], scan, sample.truth, baseline_fields)
+    return result
+
+
+def _score(
+    result: RunResult,
+    code: str,
+    d: FieldDefinition,
+    j: Judgement,
+    reading: Reading | None,
+    truth: dict[str, str],
+) -> None:
+    expected = normalize(d.kind, truth.get(d.key, ""))
+    result.fields.append(
+        FieldResult(
+            form=code,
+            key=d.key,
+            kind=d.kind,
+            truth=expected,
+            value=j.value,
+            raw_confidence=reading.confidence if reading else 0.0,
+            confidence=j.confidence,
+            valid=not j.errors,
+            auto_accepted=j.status == "auto_accepted",
+        )
+    )
+    if d.kind in COMB_KINDS and expected:
+        right, total = _cell_matches(d.kind, expected, j.value)
+        counts = result.cells.setdefault(d.kind, [0, 0])
+        counts[0] += right
+        counts[1] += total
+
+
+def _baseline(
+    result: RunResult,
+    definitions: list[FieldDefinition],
+    scan: ScanReading,
+    truth: dict[str, str],
+    limit: int,
+) -> None:
+    """Plain Tesseract on the same comb fields of the same aligned, border-cleaned page."""
+    for d in definitions:
+        images = scan.pages[d.page - 1].images if d.page <= len(scan.pages) else None
+        if images is None or d.kind not in COMB_KINDS or d.kind == FieldKind.WAREKI_DATE:
+            continue
+        expected = normalize(d.kind, truth.get(d.key, ""))
+        hits = result.baseline.setdefault(d.kind, [])
+        if not expected or len(hits) >= limit:
+            continue
+        crop = clean_crop(images, Box.of(FieldGeometry.from_dict(d.as_export_dict())))
+        hits.append(normalize(d.kind, tesseract_digits(crop)) == expected)
+
+
+def summarise(result: RunResult) -> dict[str, dict[str, float]]:
+    """Per kind: fields, accuracy, straight-through, residual error, per-digit, baseline."""
+    by_kind: dict[str, list[FieldResult]] = {}
+    for f in result.fields:
+        by_kind.setdefault(f.kind, []).append(f)
+    table = {}
+    for kind, rows in sorted(by_kind.items()):
+        accepted = [r for r in rows if r.auto_accepted]
+        wrong_accepted = sum(1 for r in accepted if not r.correct)
+        entry = {
+            "fields": len(rows),
+            "accuracy": sum(r.correct for r in rows) / len(rows),
+            "straight_through": len(accepted) / len(rows),
+            "residual_error": wrong_accepted / len(accepted) if accepted else 0.0,
+            "wrong_accepted": wrong_accepted,
+        }
+        if kind in result.cells and result.cells[kind][1]:
+            entry["per_digit"] = result.cells[kind][0] / result.cells[kind][1]
+        hits = result.baseline.get(kind)
+        if hits:
+            entry["tesseract_accuracy"] = sum(hits) / len(hits)
+            entry["tesseract_fields"] = len(hits)
+        table[kind] = entry
+    return table
+
+
+def fit_calibration(result: RunResult) -> dict[str, dict[str, list[float]]]:
+    by_kind: dict[str, tuple[list[float], list[bool]]] = {}
+    for f in result.fields:
+        raws, oks = by_kind.setdefault(f.kind, ([], []))
+        raws.append(f.raw_confidence)
+        oks.append(f.correct)
+    return {kind: fit_isotonic(raws, oks) for kind, (raws, oks) in by_kind.items()}
+
+
+def choose_thresholds(result: RunResult, min_accepted: int = 30) -> dict[str, dict[str, float]]:
+    """Per kind, the lowest threshold whose accepted fields stay within the target error.
+
+    Only valid readings can be accepted (routing demands it), so only they are counted. A kind
+    that never meets its target on at least ``min_accepted`` fields gets no threshold: it is
+    always reviewed by a person.
+    """
+    chosen = {}
+    kinds = sorted({f.kind for f in result.fields})
+    for kind in kinds:
+        target = TARGET_ERROR.get(kind, DEFAULT_TARGET_ERROR)
+        rows = sorted(
+            (f for f in result.fields if f.kind == kind and f.valid),
+            key=lambda f: f.confidence,
+            reverse=True,
+        )
+        best = None
+        wrong = 0
+        for count, row in enumerate(rows, start=1):
+            wrong += not row.correct
+            at_boundary = count == len(rows) or rows[count].confidence < row.confidence
+            if at_boundary and count >= min_accepted and wrong / count <= target:
+                best = (row.confidence, wrong / count, count)
+        if best is not None:
+            total = sum(1 for f in result.fields if f.kind == kind)
+            chosen[kind] = {
+                "threshold": best[0],
+                "target_error": target,
+                "residual_error": best[1],
+                "straight_through": best[2] / total,
+                "sample_fields": total,
+            }
+    return chosen
