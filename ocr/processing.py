@@ -25,6 +25,8 @@ from yomitoru.lib.crypto import lookup_digest
 
 logger = logging.getLogger(__name__)
 
+ROTATED_NOTE = "rotated_180: 上下逆に読み込まれていたため、180度回転して読み取りました。"
+
 # Documents in these states may be (re-)read by the machine.
 READABLE = (
     Document.Status.QUEUED,
@@ -105,7 +107,8 @@ def _store_pages(document: Document, pages: list[Page], scan: ScanReading) -> No
         page.alignment_score = float(result.score) if result else None
         if result is not None and result.ok:
             page.alignment = Page.Alignment.ALIGNED
-            page.alignment_error = ""
+            # An upside-down scan is read after turning it; the note says so.
+            page.alignment_error = ROTATED_NOTE if result.rotated_180 else ""
             name = f"{document.pk}-{page.number}-aligned"
             storage.save_image(page.aligned_image, name, result.aligned)
         else:

@@ -37,12 +37,16 @@ def scribble(page: np.ndarray, rng: np.random.Generator, strokes: int = 30) -> n
     return out
 
 
-def random_scan(page: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
-    """A perturbed scan of ``page``, the reference -> scan transform, and whether upside down."""
+def random_scan(
+    page: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """A perturbed scan of ``page``, the reference -> scan transform, whether it is upside
+    down, and its nominal dpi."""
     h, w = page.shape[:2]
     turn = bool(rng.random() < 0.3)
     angle = rng.uniform(-5, 5) + 180 * turn
-    scale = float(rng.choice([200 / 300, 1.0, 2.0]) * rng.uniform(0.95, 1.05))
+    dpi = int(rng.choice([200, 300, 600]))
+    scale = dpi / 300 * float(rng.uniform(0.95, 1.05))
     rotate = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0, 0, 1]])
     shift = rng.integers(-80, 80, 2)
     move = np.array([[scale, 0, shift[0]], [0, scale, shift[1]], [0, 0, 1.0]])
@@ -52,7 +56,7 @@ def random_scan(page: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
     scan = cv2.warpAffine(page, full[:2], size, flags=flags, borderValue=(255, 255, 255))
     quality = int(rng.choice([60, 75, 90]))
     _, buf = cv2.imencode(".jpg", scan, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR), full, turn
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR), full, turn, dpi
 
 
 def comb_corners(code: str) -> np.ndarray:
@@ -80,10 +84,11 @@ def main() -> None:
     }
     refs = {c: prepare_reference(b) for c, b in blanks.items()}
 
-    wall, cpu, errors, scores, failures = [], [], [], [], []
+    wall, cpu, errors, scores, failures, dpis = [], [], [], [], [], []
     for i in range(args.n):
         code = codes[i % len(codes)]
-        scan, full, turn = random_scan(scribble(blanks[code], rng), rng)
+        scan, full, turn, dpi = random_scan(scribble(blanks[code], rng), rng)
+        dpis.append(dpi)
         t0, c0 = time.perf_counter(), time.process_time()
         result = align_page(scan, refs[code])
         wall.append(time.perf_counter() - t0)
@@ -98,7 +103,7 @@ def main() -> None:
     bad_scores = []
     for i, code in enumerate(codes):
         other = codes[(i + 1) % len(codes)]
-        scan, _, _ = random_scan(scribble(blanks[other], rng), rng)
+        scan, *_ = random_scan(scribble(blanks[other], rng), rng)
         bad_scores.append(("other form", align_page(scan, refs[code])))
     shape = blanks[codes[0]].shape
     bad_scores.append(("blank", align_page(np.full(shape, 255, np.uint8), refs[codes[0]])))
@@ -112,6 +117,10 @@ def main() -> None:
     print(f"pages: {args.n} over {', '.join(codes)}; OpenCV threads: 1")
     print(f"seconds/page wall: {stats(wall)}  mean {np.mean(wall):.3f}")
     print(f"seconds/page CPU:  {stats(cpu)}  mean {np.mean(cpu):.3f}")
+    for dpi in (200, 300, 600):
+        mine = [c for c, d in zip(cpu, dpis, strict=True) if d == dpi]
+        if mine:
+            print(f"  {dpi} dpi ({len(mine)} pages) CPU s/page: {stats(mine)}")
     print(f"comb corner error px: {stats(errors)}")
     print(f"score (good pages): {stats(scores)}")
     for name, result in bad_scores:

@@ -16,7 +16,13 @@ import pytest
 from forms_catalog.layouts import get_layout
 from forms_catalog.layouts.base import BLACK, FormLayout
 from forms_catalog.render import render_page
-from ocr.pipeline.align import MESSAGES, PreparedReference, align_page, prepare_reference
+from ocr.pipeline.align import (
+    MESSAGES,
+    SCORE_THRESHOLD,
+    PreparedReference,
+    align_page,
+    prepare_reference,
+)
 
 FORMS = ("furusato-onestop", "kyuyo-shiharai")  # dropout-red combs, and black combs
 TOLERANCE_PX = 2.0
@@ -149,7 +155,7 @@ def _assert_rejected(result) -> None:
     assert not result.ok
     assert result.reason in MESSAGES
     assert result.message == MESSAGES[result.reason]
-    assert result.score < 0.35
+    assert result.score < SCORE_THRESHOLD
 
 
 def test_blank_page_is_rejected(blanks) -> None:
@@ -170,3 +176,10 @@ def test_page_of_another_form_is_rejected(blanks) -> None:
     _, _, furusato = blanks["furusato-onestop"]
     scan = perturb(scribble(kyuyo, np.random.default_rng(1)), angle=2.0, jpeg=80)
     _assert_rejected(align_page(scan, furusato))
+
+
+def test_half_page_is_flagged(blanks) -> None:
+    _, kyuyo, reference = blanks["kyuyo-shiharai"]
+    result = align_page(kyuyo[: kyuyo.shape[0] // 2], reference)
+    _assert_rejected(result)
+    assert result.reason == "low_score"

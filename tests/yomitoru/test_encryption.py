@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import secrets
 
 import pytest
@@ -30,7 +31,7 @@ def stored(catalog):
     furusato = catalog["furusato-onestop"]
     batch = create_batch(furusato, department=furusato.department, source=Batch.Source.CLI)
     document = ingest_files(batch, [("scan.png", blank_form_png("furusato-onestop"))]).documents[0]
-    number = mynumber.synthetic(__import__("random").Random(5))
+    number = mynumber.synthetic(random.Random(5))
     field = ExtractedField.objects.create(
         document=document,
         definition=furusato.fields.get(key="mynumber"),
