@@ -108,3 +108,73 @@ class AuditEntry(AbstractLogEntry):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("audit entries are append-only")
+
+
+class DisposalRecord(models.Model):
+    """What one disposal run deleted for one form type version: counts, rule and actor only.
+
+    Kept forever as the record of deletion the guideline asks for. It never names a person:
+    no values, no file names, no list of documents (an id range and counts only). A run by
+    the scheduler has no user; ``actor_label`` then says "system".
+    """
+
+    SYSTEM_ACTOR = "system"
+
+    form_type = models.ForeignKey(
+        "forms_catalog.FormType",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("form type"),
+    )
+    # Copied so the record reads on its own, whatever happens to the catalog later.
+    form_code = models.SlugField(_("form code"), max_length=64)
+    form_version = models.PositiveIntegerField(_("form version"))
+    disposed_at = models.DateTimeField(_("disposed at"), auto_now_add=True)
+    run_date = models.DateField(_("run date"))
+    rule = models.CharField(_("rule"), max_length=200)
+    retention_years = models.PositiveSmallIntegerField(_("retention period (years)"))
+    cutoff_date = models.DateField(
+        _("cut-off date"), help_text=_("Documents received before this date were disposed.")
+    )
+    documents = models.PositiveIntegerField(_("documents"))
+    pages = models.PositiveIntegerField(_("pages"))
+    files = models.PositiveIntegerField(_("files deleted"))
+    field_values = models.PositiveIntegerField(_("field values erased"))
+    first_document_id = models.PositiveBigIntegerField(_("lowest document id"))
+    last_document_id = models.PositiveBigIntegerField(_("highest document id"))
+    received_from = models.DateField(_("oldest received date"))
+    received_until = models.DateField(_("newest received date"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("disposed by"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+
+    class Meta:
+        verbose_name = _("disposal record")
+        verbose_name_plural = _("disposal records")
+        ordering = ["-disposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.form_code} v{self.form_version}"
+
+
+# Imported here, not at the top: the proxy below is the only use, appended with the report.
+from forms_catalog.models import FormType  # noqa: E402
+
+
+class RetentionReport(FormType):
+    """The admin's retention report: one row per form type version, what falls due next.
+
+    A proxy so the report has its own view permission (``audit.view_retentionreport``) and a
+    changelist in the admin, without a table of its own.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("retention report")
+        verbose_name_plural = _("retention report")

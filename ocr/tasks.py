@@ -27,3 +27,20 @@ def process_document(document_id: int) -> str:
     from ocr.processing import run_document
 
     return run_document(document_id)
+
+
+def dispose_expired_task() -> dict[str, int]:
+    """The daily disposal run (django-q2 schedule "dispose_expired"), as the system actor.
+
+    Returns counts only: the result is stored in the task table.
+    """
+    from ocr.retention import dispose, documents_due
+
+    records = dispose(documents_due(), actor=None)
+    return {
+        "records": len(records),
+        "documents": sum(r.documents for r in records),
+        "pages": sum(r.pages for r in records),
+        "files": sum(r.files for r in records),
+        "field_values": sum(r.field_values for r in records),
+    }

@@ -79,7 +79,7 @@ def test_qcluster_reads_the_queued_demo_batch(instance_env: dict[str, str]) -> N
     )
     _run(instance_env, "migrate", "--noinput")
     _run(instance_env, "seed_demo", "--samples", "2")
-    before = json.loads(_run(instance_env, "shell", "-c", STATUS_SCRIPT))
+    before = json.loads(_run(instance_env, "shell", "--no-imports", "-c", STATUS_SCRIPT))
     assert before["documents"] == ["queued", "queued"]
 
     worker = subprocess.Popen(
@@ -94,7 +94,7 @@ def test_qcluster_reads_the_queued_demo_batch(instance_env: dict[str, str]) -> N
         deadline = time.monotonic() + 180
         state = before
         while time.monotonic() < deadline:
-            state = json.loads(_run(instance_env, "shell", "-c", STATUS_SCRIPT))
+            state = json.loads(_run(instance_env, "shell", "--no-imports", "-c", STATUS_SCRIPT))
             if len(state["success"]) + state["failures"] >= 2:
                 break
             time.sleep(2)

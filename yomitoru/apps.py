@@ -14,5 +14,18 @@ class YomitoruConfig(AppConfig):
     verbose_name = _("yomitoru")
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
         # Registers the system checks (Tesseract, keys, writable data folder).
         from yomitoru import checks  # noqa: F401
+        from yomitoru.logs import install_redacting_record_factory
+        from yomitoru.security.lockout import record_lockout
+        from yomitoru.security.users import install_user_admin
+
+        # Last line of defence: no 12/13-digit run reaches any log handler.
+        install_redacting_record_factory()
+
+        # Every django-axes lockout becomes an audit entry: connected here and nowhere else.
+        user_locked_out.connect(record_lockout, dispatch_uid="yomitoru.audit_lockout")
+        # The admin has autodiscovered by now (its app is listed first): swap in our UserAdmin.
+        install_user_admin()

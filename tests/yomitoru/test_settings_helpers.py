@@ -104,3 +104,11 @@ def test_log_redaction_removes_number_runs(text: str) -> None:
 
 def test_log_redaction_keeps_short_numbers() -> None:
     assert redact("document 42 page 3 took 1234 ms") == "document 42 page 3 took 1234 ms"
+
+
+def test_every_log_record_is_redacted_at_creation(caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("ocr.anything").info("value %s read", "1234 5678 9018")
+    assert caplog.records[-1].getMessage() == "value [redacted-number] read"
