@@ -7,6 +7,7 @@ the task broker and the cache to Redis.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -236,6 +237,8 @@ AUDITLOG_MASK_CALLABLE = "audit.registry.mask_value"
 # Ingest limits (see ocr/pipeline/ingest.py).
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)
+# OpenCV reads this when it is first imported: its own decoders refuse larger images too.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(INGEST_MAX_PIXELS))
 INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 20, minimum=1)
 TESSERACT_TIMEOUT = env_int("TESSERACT_TIMEOUT", 30, minimum=1)
 

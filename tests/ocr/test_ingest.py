@@ -32,6 +32,14 @@ BAD_FILES = {
         "corrupt_file",
     ),
     "truncated.pdf": (samples.small_pages_pdf(2)[:400], "corrupt_file"),
+    "half.png": (
+        samples.encode(Image.effect_noise((800, 1000), 50).convert("RGB"), "PNG")[:400_000],
+        "corrupt_file",
+    ),
+    "half.jpg": (
+        samples.encode(Image.effect_noise((800, 1000), 50).convert("RGB"), "JPEG")[:60_000],
+        "corrupt_file",
+    ),
     "text-as.png": (b"name,number\nsynthetic,0\n", "unsupported_type"),
     "bomb.png": (samples.png_declaring(30000, 30000), "too_many_pixels"),
     "long.pdf": (samples.small_pages_pdf(21), "too_many_pages"),
