@@ -16,7 +16,10 @@ from typing import Any
 from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
+
+from forms_catalog.models import FormType
 
 GENESIS_SEAL = "0" * 64
 
@@ -96,6 +99,16 @@ class AuditEntry(AbstractLogEntry):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ValueError("audit entries are append-only")
+        # django-auditlog's request middleware fills actor, remote address and port in a
+        # pre_save receiver; let it run now so the seal covers what is stored. (It runs again
+        # inside super().save() and sets the same values.)
+        pre_save.send(
+            sender=type(self),
+            instance=self,
+            raw=False,
+            using=kwargs.get("using") or "default",
+            update_fields=None,
+        )
         # Seal what the database will give back: object_pk is stored as text.
         if self.object_pk is not None:
             self.object_pk = str(self.object_pk)
@@ -164,7 +177,6 @@ class DisposalRecord(models.Model):
 
 
 # Imported here, not at the top: the proxy below is the only use, appended with the report.
-from forms_catalog.models import FormType  # noqa: E402
 
 
 class RetentionReport(FormType):

@@ -234,6 +234,13 @@ AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 # Whatever is masked is replaced by a constant: no part of a value ever reaches the log.
 AUDITLOG_MASK_CALLABLE = "audit.registry.mask_value"
 
+# The security officer's unusual-access report (audit/reports.py): more than this many reveals
+# or exports by one user in one hour is flagged, and so is access outside office hours
+# ("HH:MM-HH:MM", Asia/Tokyo, weekdays; weekends are always outside).
+AUDIT_REVEALS_PER_HOUR = env_int("AUDIT_REVEALS_PER_HOUR", 10, minimum=1)
+AUDIT_EXPORTS_PER_HOUR = env_int("AUDIT_EXPORTS_PER_HOUR", 5, minimum=1)
+OFFICE_HOURS = env_str("OFFICE_HOURS", "08:00-19:00")
+
 # Ingest limits (see ocr/pipeline/ingest.py).
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)

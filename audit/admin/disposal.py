@@ -1,43 +1,19 @@
-"""The audit log in the admin: readable by officers, never editable or deletable by anyone."""
+"""Disposal: the records kept of what was deleted, and the report of what falls due next."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from auditlog.admin import LogEntryAdmin
 from django.contrib import admin
-from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditEntry
-
-# django-auditlog registers its own admin for the entry model; ours replaces it.
-if admin.site.is_registered(AuditEntry):
-    admin.site.unregister(AuditEntry)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(LogEntryAdmin):
-    list_display = ("sequence", "created", "resource_url", "action", "msg_short", "user_url")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# Disposal: the records kept of what was deleted, and the report of what falls due next.
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from audit.models import DisposalRecord, RetentionReport  # noqa: E402
-from ocr.retention import Outlook, outlook, today_in_tokyo  # noqa: E402
+from audit.models import DisposalRecord, RetentionReport
+from ocr.retention import Outlook, outlook, today_in_tokyo
+from yomitoru.admin_site import ReadOnlyModelAdmin
 
 
 @admin.register(DisposalRecord)
-class DisposalRecordAdmin(admin.ModelAdmin):
+class DisposalRecordAdmin(ReadOnlyModelAdmin):
     """The record of each disposal: kept as written, never added, changed or deleted here."""
 
     list_display = (
@@ -55,18 +31,9 @@ class DisposalRecordAdmin(admin.ModelAdmin):
     list_filter = ("form_code", "actor_label")
     date_hierarchy = "disposed_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(RetentionReport)
-class RetentionReportAdmin(admin.ModelAdmin):
+class RetentionReportAdmin(ReadOnlyModelAdmin):
     """Per form type version: what the disposal run takes now, soon, and at the next cut.
 
     Seen with ``audit.view_retentionreport``; counts and dates only, never a document.
@@ -84,15 +51,6 @@ class RetentionReportAdmin(admin.ModelAdmin):
     )
     list_display_links = None
     ordering = ("code", "-version")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def _outlook(self, obj: RetentionReport) -> Outlook:
         # Each column asks for the same outlook; compute it once per row.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.access import Access, log_access
 from ocr import views
-from ocr.admin import ReadOnlyAdmin
+from ocr.admin.batches import ReadOnlyAdmin
 from ocr.exports import EXPORTABLE, csv_bytes, mark_exported
 from ocr.models import Document
 from ocr.permissions import can_export, can_view_mynumber
@@ -147,4 +147,3 @@ class DocumentAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = f'attachment; filename="{form_type.code}.csv"'
         response["Cache-Control"] = "no-store"
         return response
-

@@ -20,9 +20,10 @@ from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
 from ocr.permissions import can_process, form_types_with
+from yomitoru.admin_site import ReadOnlyModelAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyModelAdmin):
     """The pipeline creates these rows; people read them (and correct through services).
 
     Every list, search and count is limited to the form types the user may process.
@@ -34,15 +35,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         allowed = form_types_with(cast(User, request.user), "process")
         return super().get_queryset(request).filter(**{f"{self.form_type_path}__in": allowed})
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SourceFileInline(admin.TabularInline):
@@ -208,7 +200,3 @@ class KindThresholdAdmin(ReadOnlyAdmin):
         "measured_with",
         "measured_at",
     )
-
-
-# The document screen lives in its own module; importing it registers it.
-from ocr import document_admin  # noqa: E402, F401

@@ -1,0 +1,253 @@
+"""The audit log in the admin: readable by officers, never editable or deletable by anyone.
+
+The security officer (``audit.view_auditentry``, no right on any form type) filters entries by
+user, date, action, kind of access, form type, batch and document; looks up who accessed the
+documents holding a My Number (POST only, through the keyed digest); reads the unusual-access
+report; exports the filtered log as CSV. Each of these looks is itself logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.filters import ResourceTypeFilter
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from audit import officer_views
+from audit.access import Access, log_access
+from audit.models import AuditEntry
+from forms_catalog.models import FormType
+from yomitoru.admin_site import ReadOnlyModelAdmin
+
+# django-auditlog registers its own admin for the entry model; ours replaces it.
+if admin.site.is_registered(AuditEntry):
+    admin.site.unregister(AuditEntry)
+
+
+def _scope_id(value: str | None) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        raise IncorrectLookupParameters(value) from None
+    if number < 1:
+        raise IncorrectLookupParameters(value)
+    return number
+
+
+class AccessKindFilter(admin.SimpleListFilter):
+    title = _("access kind")
+    parameter_name = "access"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(Access.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(additional_data__access=self.value())
+        return queryset
+
+
+class FormTypeScopeFilter(admin.SimpleListFilter):
+    """Entries concerning one form type (access entries name it in their scope)."""
+
+    title = _("form type")
+    parameter_name = "form_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(ft.pk), str(ft)) for ft in FormType.objects.order_by("code", "-version")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(additional_data__form_type=_scope_id(self.value()))
+        return queryset
+
+
+class ScopeIdFilter(admin.SimpleListFilter):
+    """An id typed in: batches and documents are too many to list as choices."""
+
+    template = "admin/audit/auditentry/id_filter.html"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return []
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist: Any) -> Any:
+        hidden = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name != self.parameter_name
+            for value in values
+        ]
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("All"),
+            "hidden": hidden,
+        }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            key = f"additional_data__{self.parameter_name}"
+            return queryset.filter(**{key: _scope_id(self.value())})
+        return queryset
+
+
+class BatchScopeFilter(ScopeIdFilter):
+    title = _("batch")
+    parameter_name = "batch"
+
+
+class DocumentScopeFilter(ScopeIdFilter):
+    title = _("document")
+    parameter_name = "document"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyModelAdmin, LogEntryAdmin):
+    list_display = (
+        "sequence",
+        "created",
+        "user_url",
+        "action",
+        "access_kind",
+        "resource_url",
+        "scope",
+    )
+    list_display_links = ("sequence",)
+    list_filter = (
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "action",
+        AccessKindFilter,
+        FormTypeScopeFilter,
+        BatchScopeFilter,
+        DocumentScopeFilter,
+        ResourceTypeFilter,
+    )
+    # No free-text search: whatever is typed there would travel in the URL, a My Number too.
+    search_fields = ()
+    ordering = ("-sequence",)
+    change_list_template = "admin/audit/auditentry/change_list.html"
+    readonly_fields = [
+        "sequence",
+        "created",
+        "user_url",
+        "resource_url",
+        "cid",
+        "remote_addr",
+        "access_kind",
+        "scope",
+        "reason",
+        "count",
+        "action",
+        "msg",
+        "seal",
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["sequence", "created", "user_url", "resource_url", "cid", "remote_addr"]},
+        ),
+        (_("Access"), {"fields": ["access_kind", "scope", "reason", "count"]}),
+        (_("Changes"), {"fields": ["action", "msg"]}),
+        (_("Seal"), {"fields": ["seal"]}),
+    ]
+
+    # Seeing the log takes exactly ``audit.view_auditentry``; changing it is for nobody.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("audit.view_auditentry")
+
+    def require_officer(self, request: HttpRequest) -> User:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return cast(User, request.user)
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("mynumber/", wrap(self.mynumber_view), name="audit_auditentry_mynumber"),
+            path("unusual/", wrap(self.unusual_view), name="audit_auditentry_unusual"),
+            path("export/", wrap(self.export_view), name="audit_auditentry_export"),
+            *super().get_urls(),
+        ]
+
+    def mynumber_view(self, request: HttpRequest) -> HttpResponse:
+        self.require_officer(request)
+        return officer_views.mynumber_lookup(request, self)
+
+    def unusual_view(self, request: HttpRequest) -> HttpResponse:
+        self.require_officer(request)
+        return officer_views.unusual_access(request, self)
+
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        self.require_officer(request)
+        return officer_views.export_csv(request, self)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            user = cast(User, request.user)
+            log_access(user, user, Access.AUDIT_VIEW)
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        entry = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and entry is not None:
+            log_access(cast(User, request.user), entry, Access.AUDIT_VIEW)
+        return response
+
+    @admin.display(description=_("access kind"))
+    def access_kind(self, obj: AuditEntry) -> str:
+        kind = _data(obj).get("access")
+        if not kind:
+            return ""
+        try:
+            return str(Access(kind).label)
+        except ValueError:
+            return str(kind)
+
+    @admin.display(description=_("scope"))
+    def scope(self, obj: AuditEntry) -> str:
+        """Form type, batch and document the entry concerns, each a link filtering by it."""
+        data = _data(obj)
+        base = reverse("admin:audit_auditentry_changelist")
+        labels = (("form_type", _("form type")), ("batch", _("batch")), ("document", _("document")))
+        parts = [
+            (f"{base}?{key}={data[key]}", label, data[key])
+            for key, label in labels
+            if isinstance(data.get(key), int)
+        ]
+        return format_html_join(" / ", '<a href="{}">{} #{}</a>', parts)
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: AuditEntry) -> str:
+        return str(_data(obj).get("reason", ""))
+
+    @admin.display(description=_("count"))
+    def count(self, obj: AuditEntry) -> Any:
+        value = _data(obj).get("count")
+        return value if isinstance(value, int) else ""
+
+    @admin.display(description=_("Resource"))
+    def resource_url(self, obj: AuditEntry) -> str:
+        # The type and the object's name (never a value); no link into the object's screen.
+        return format_html("{} - {}", obj.content_type, obj.object_repr)
+
+
+def _data(obj: AuditEntry) -> dict[str, Any]:
+    data = obj.additional_data
+    return data if isinstance(data, dict) else {}

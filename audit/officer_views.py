@@ -1,0 +1,218 @@
+"""The security officer's pages beside the audit log: My Number lookup, report, CSV export.
+
+Mounted by ``AuditEntryAdmin.get_urls`` behind ``admin_view``; the admin checks
+``audit.view_auditentry`` before calling these. No page here shows a value: the lookup takes
+the number by POST only, turns it into its keyed digest and forgets it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth.models import User
+from django.db.models import Max, QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from audit import reports
+from audit.access import Access, log_access
+from audit.models import AuditEntry
+from forms_catalog.models import FormType
+from yomitoru.lib import mynumber
+from yomitoru.lib.crypto import lookup_digest
+
+# Stable English names for the CSV, whatever the interface language.
+ACTION_NAMES = {
+    AuditEntry.Action.CREATE: "create",
+    AuditEntry.Action.UPDATE: "update",
+    AuditEntry.Action.DELETE: "delete",
+    AuditEntry.Action.ACCESS: "access",
+}
+REPORT_DAYS = 30
+MAX_REPORT_DAYS = 366
+CSV_COLUMNS = (
+    "sequence",
+    "timestamp",
+    "actor",
+    "action",
+    "access",
+    "content_type",
+    "object_id",
+    "object_repr",
+    "form_type",
+    "batch",
+    "document",
+    "reason",
+    "count",
+    "seal",
+)
+
+
+def _context(request: HttpRequest, model_admin: ModelAdmin, title: str) -> dict[str, Any]:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "access_labels": dict(Access.choices),
+        "form_type_names": dict(FormType.objects.values_list("pk", "name")),
+    }
+
+
+def _labelled(context: dict[str, Any], rows: list[Any]) -> list[dict[str, Any]]:
+    """Rows with the access kind's label and the form type's name, for the templates."""
+    labels, names = context["access_labels"], context["form_type_names"]
+    return [
+        {
+            "row": row,
+            "access": labels.get(row.access, row.access),
+            "form_type": names.get(getattr(row, "form_type_id", None), ""),
+        }
+        for row in rows
+    ]
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_post_parameters("mynumber")
+@require_POST
+def mynumber_lookup(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
+    """Who accessed the documents holding this My Number: every document, whoever owns it."""
+    user = cast(User, request.user)
+    context = _context(request, model_admin, _("Who saw the documents holding a My Number"))
+    number = mynumber.normalize(request.POST.get("mynumber", ""))
+    if not mynumber.is_valid(number):
+        context["error"] = _("Enter a valid 12-digit My Number.")
+    else:
+        digest = lookup_digest(number, settings.INDEX_HMAC_KEY)
+        del number
+        documents = reports.documents_with_digest(digest)
+        context.update(
+            searched=True,
+            documents=documents,
+            accesses=_labelled(context, reports.accesses_to_documents(documents)),
+            exports=_labelled(context, reports.exports_covering(documents)),
+        )
+        log_access(user, user, Access.SEARCH_MYNUMBER, count=len(documents))
+    response = TemplateResponse(request, "admin/audit/auditentry/mynumber_lookup.html", context)
+    return _no_store(response)
+
+
+@require_GET
+def unusual_access(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
+    """Bursts of reveals or exports, access outside office hours, access without a grant."""
+    user = cast(User, request.user)
+    try:
+        days = min(max(int(request.GET.get("days", REPORT_DAYS)), 1), MAX_REPORT_DAYS)
+    except ValueError:
+        days = REPORT_DAYS
+    since = timezone.now() - timedelta(days=days)
+    context = _context(request, model_admin, _("Unusual access"))
+    context.update(
+        days=days,
+        since=since,
+        reveals_per_hour=settings.AUDIT_REVEALS_PER_HOUR,
+        exports_per_hour=settings.AUDIT_EXPORTS_PER_HOUR,
+        office_hours=settings.OFFICE_HOURS,
+        bursts=_labelled(
+            context,
+            reports.bursts(
+                since,
+                reveals_per_hour=settings.AUDIT_REVEALS_PER_HOUR,
+                exports_per_hour=settings.AUDIT_EXPORTS_PER_HOUR,
+            ),
+        ),
+        ungranted=reports.without_grant(since),
+    )
+    try:
+        off_hours = reports.outside_office_hours(since, office_hours=settings.OFFICE_HOURS)
+        context["off_hours"] = _labelled(context, off_hours)
+    except ValueError:
+        context["office_hours_error"] = True
+    response = TemplateResponse(request, "admin/audit/auditentry/unusual_access.html", context)
+    log_access(user, user, Access.AUDIT_VIEW)
+    return _no_store(response)
+
+
+@require_POST
+def export_csv(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponseBase:
+    """The changelist's current selection (filters and date from the query string) as CSV."""
+    user = cast(User, request.user)
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        return HttpResponseBadRequest(_("The filter is not valid."))
+    # The export's own entry, written next, is not part of what it exports.
+    last = AuditEntry.objects.aggregate(last=Max("sequence"))["last"] or 0
+    entries = changelist.queryset.filter(sequence__lte=last).select_related("actor", "content_type")
+    count = entries.count()
+    log_access(user, user, Access.AUDIT_EXPORT, count=count)
+    response = StreamingHttpResponse(_csv_lines(entries), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _Line:
+    """A file-like sink: csv.writer writes one row, we hand it on."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(entries: QuerySet[AuditEntry]) -> Iterator[bytes]:
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield ("\ufeff" + writer.writerow(CSV_COLUMNS)).encode("utf-8")
+    for entry in entries.iterator(chunk_size=2000):
+        yield writer.writerow(csv_row(entry)).encode("utf-8")
+
+
+def csv_row(entry: AuditEntry) -> list[Any]:
+    row = reports.access_row(entry)
+    content_type = entry.content_type
+    return [
+        entry.sequence,
+        timezone.localtime(entry.timestamp, reports.TOKYO).isoformat(),
+        _cell(row.username),
+        ACTION_NAMES.get(entry.action, str(entry.action)),
+        row.access,
+        f"{content_type.app_label}.{content_type.model}" if content_type else "",
+        _cell(entry.object_pk or ""),
+        _cell(entry.object_repr),
+        _blank(row.form_type_id),
+        _blank(row.batch_id),
+        _blank(row.document_id),
+        _cell(row.reason),
+        _blank(row.count),
+        entry.seal,
+    ]
+
+
+def _blank(value: int | None) -> Any:
+    return "" if value is None else value
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
