@@ -9,6 +9,7 @@ kept apart from training and calibration) to report. Every page goes the whole w
 from __future__ import annotations
 
 import io
+import multiprocessing
 import random
 import time
 from dataclasses import dataclass, field
@@ -93,19 +94,24 @@ class Sample:
     truth: dict[str, str]
 
 
+def _generate_one(job: tuple[str, int, str, int, Path]) -> Sample:
+    code, index, split, seed, folder = job
+    rng = random.Random(f"{split}-{seed}-{code}-{index}")
+    form = generate_form(STANDARD_LAYOUTS[code], rng, split=split)
+    path = folder / f"{code}-{index:04d}.png"
+    path.write_bytes(_png(form.pages[0]))
+    return Sample(code, path, form.truth)
+
+
 def generate_corpus(
-    codes: list[str], samples: int, *, split: str, seed: int, folder: Path
+    codes: list[str], samples: int, *, split: str, seed: int, folder: Path, workers: int = 1
 ) -> list[Sample]:
     """Write the scans to ``folder`` first, so reading is timed apart from drawing them."""
-    corpus = []
-    for code in codes:
-        for index in range(samples):
-            rng = random.Random(f"{split}-{seed}-{code}-{index}")
-            form = generate_form(STANDARD_LAYOUTS[code], rng, split=split)
-            path = folder / f"{code}-{index:04d}.png"
-            path.write_bytes(_png(form.pages[0]))
-            corpus.append(Sample(code, path, form.truth))
-    return corpus
+    jobs = [(code, index, split, seed, folder) for code in codes for index in range(samples)]
+    if workers <= 1:
+        return [_generate_one(job) for job in jobs]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_generate_one, jobs)
 
 
 def read_corpus(

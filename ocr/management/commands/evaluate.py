@@ -86,8 +86,14 @@ class Command(BaseCommand):
         """Generate the scans (not timed), then read them in ``workers`` processes (timed)."""
         workers = max(1, opts["workers"])
         with tempfile.TemporaryDirectory() as folder:
+            connections.close_all()
             corpus = generate_corpus(
-                opts["forms"], opts["samples"], split=split, seed=opts["seed"], folder=Path(folder)
+                opts["forms"],
+                opts["samples"],
+                split=split,
+                seed=opts["seed"],
+                folder=Path(folder),
+                workers=workers,
             )
             started = time.perf_counter()
             if workers == 1:
