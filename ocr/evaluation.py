@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.models import FieldDefinition, FormType
@@ -72,7 +74,7 @@ class RunResult:
             counts[1] += total
 
 
-def _png(image) -> bytes:  # type: ignore[no-untyped-def]
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

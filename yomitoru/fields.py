@@ -43,7 +43,7 @@ def encrypt_value(value: str) -> str:
     return field_cipher().encrypt(value.encode("utf-8")).decode("ascii")
 
 
-class StrictEncryptedTextField(EncryptedTextField):
+class StrictEncryptedTextField(EncryptedTextField, models.TextField):
     """Encrypted text that raises instead of returning ciphertext when a key is wrong.
 
     django-encrypted-model-fields returns the stored string unchanged when decryption fails,

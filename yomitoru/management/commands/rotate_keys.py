@@ -52,7 +52,7 @@ class Command(BaseCommand):
         for model, names in encrypted_columns():
             table = quote(model._meta.db_table)
             pk = quote(str(model._meta.pk.column))
-            columns = [quote(model._meta.get_field(n).column) for n in names]
+            columns = [quote(str(model._meta.get_field(n).column)) for n in names]  # type: ignore[union-attr]
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {pk}, {', '.join(columns)} FROM {table}")  # noqa: S608
                 rows = cursor.fetchall()
