@@ -1,16 +1,21 @@
 """Train the handwritten-digit CNN for comb cells and export it to ONNX (training only: torch).
 
     pip install -r requirements-train.txt
-    python scripts/train_digits.py            # ~15 min on 2 CPU cores
-    python scripts/eval_digits.py             # (also run at the end of training, --write-meta)
+    python scripts/train_digits.py    # 2 members (seeds 1, 2); ~10-18 min each on 2 CPU cores
+    python scripts/eval_digits.py     # also run at the end of training, with --write-meta
+
+Each member (one per ``--seeds`` value) is trained on its own augmentation of the data and
+exported to ``var/digit-training/member-seed<N>.onnx``; the members are merged into ONE ONNX
+graph that averages their logits (``--members a.onnx b.onnx`` merges existing members only).
 
 Data: the "train" split of ``ocr.pipeline.engines.digit_data`` (MNIST slice, Semeion writer
 blocks, sklearn digits) plus digits rendered from the fonts installed on the machine. Every
 training sample is augmented (elastic distortion, affine with slant, stroke width), drawn with a
 pen into a comb cell (black / dropout-red / no border, 200-600 dpi, border remnants, blur, noise,
 JPEG) and read back through the runtime preprocessing (``digits.prepare_cell``), so the network
-sees exactly what it will see at runtime. Output: ``ocr/pipeline/engines/models/digits.onnx``
-and ``digits.json`` (temperature fitted on the calibration split, rendered in comb cells).
+sees exactly what it will see at runtime; 12 % skip the cell and only get normalised. Output:
+``ocr/pipeline/engines/models/digits.onnx`` and ``digits.json`` (temperature fitted on the
+calibration split drawn in comb cells; data hashes, split sizes, fonts, held-out figures).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import shutil
 import subprocess
 import sys
 import time
@@ -261,21 +267,39 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(min(fine, key=nll))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--copies", type=int, default=7, help="augmented copies of each sample")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--font-repeat", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--procs", type=int, default=2, help="processes for the augmentation")
-    ap.add_argument(
-        "--threads", type=int, default=1, help="torch threads (1 is best on a busy box)"
-    )
-    ap.add_argument("--out", type=Path, default=dg.MODEL_PATH)
-    args = ap.parse_args()
-    import torch
+def merge_onnx(members: list[Path], out: Path) -> None:
+    """One ONNX graph averaging the members' logits, so the runtime still runs ONE forward pass
+    (Add + Mul only: operators OpenCV's DNN importer reads)."""
+    import onnx
+    from onnx import compose, helper, numpy_helper
 
-    torch.set_num_threads(args.threads)
+    models = [onnx.load(str(p)) for p in members]
+    first = models[0]
+    nodes, inits, outs = [], [], []
+    for i, m in enumerate(models):
+        pm = compose.add_prefix(m, f"m{i}_")
+        for node in pm.graph.node:
+            node.input[:] = ["input" if v == f"m{i}_input" else v for v in node.input]
+        nodes += list(pm.graph.node)
+        inits += list(pm.graph.initializer)
+        outs.append(f"m{i}_logits")
+    acc = outs[0]
+    for i, o in enumerate(outs[1:], 1):
+        nodes.append(helper.make_node("Add", [acc, o], [f"sum{i}"]))
+        acc = f"sum{i}"
+    inits.append(numpy_helper.from_array(np.array(1.0 / len(outs), np.float32), "inv_n"))
+    nodes.append(helper.make_node("Mul", [acc, "inv_n"], ["logits"]))
+    graph = helper.make_graph(
+        nodes, "digits_ensemble", list(first.graph.input), list(first.graph.output), inits
+    )
+    model = helper.make_model(graph, opset_imports=list(first.opset_import))
+    model.ir_version = first.ir_version
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
+
+
+def train_member(args: argparse.Namespace, seed: int, out: Path) -> dict:
+    """Augment with ``seed``, train, export ``out`` (+ ``out.json`` with what was done)."""
     t_start = time.time()
     log: list[str] = []
     x, y = dd.load_split("train")
@@ -283,48 +307,54 @@ def main() -> None:
     print(f"train: {len(x)} handwritten + {len(fx)} font digits ({len(fonts)} fonts)", flush=True)
     base_x = np.concatenate([x, np.repeat(fx, args.font_repeat, axis=0)])
     base_y = np.concatenate([y, np.repeat(fy, args.font_repeat)])
-    t0 = time.time()
-    ax, ay = make_augmented(base_x, base_y, args.copies, args.seed, args.procs)
+    ax, ay = make_augmented(base_x, base_y, args.copies, seed, args.procs)
     # The clean normalised originals too.
     ax, ay = np.concatenate([ax, base_x]), np.concatenate([ay, base_y])
-    gen_s = time.time() - t0
+    gen_s = time.time() - t_start
     print(f"augmented: {len(ax)} samples in {gen_s:.0f}s", flush=True)
     t0 = time.time()
-    model = train(ax, ay, args.epochs, args.seed, log)
+    model = train(ax, ay, args.epochs, seed, log)
     train_s = time.time() - t0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    diff = export_onnx(model, args.out)
-    print(f"exported {args.out} ({args.out.stat().st_size} bytes); opencv-vs-torch {diff:.2e}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    diff = export_onnx(model, out)
+    print(f"exported {out} ({out.stat().st_size} bytes); opencv-vs-torch {diff:.2e}", flush=True)
+    info = {
+        "seed": seed,
+        "architecture": str(model),
+        "fonts": fonts,
+        "samples": len(ax),
+        "copies": args.copies,
+        "epochs": args.epochs,
+        "log": log,
+        "augment_seconds": round(gen_s),
+        "train_seconds": round(train_s),
+        "opencv_vs_torch_max_abs_diff": diff,
+    }
+    out.with_suffix(".json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return info
 
-    # Temperature on the calibration split, drawn in comb cells like the evaluation.
+
+def calibrate(out: Path, members: list[dict]) -> None:
+    """Write ``digits.json`` with the temperature fitted on the calibration split, drawn in
+    comb cells like the evaluation."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from eval_digits import comb_cells
 
-    meta_path = args.out.with_suffix(".json")
-    meta = {
-        "model": args.out.name,
-        "architecture": str(model),
+    meta_path = out.with_suffix(".json")
+    meta: dict = {
+        "model": out.name,
+        "ensemble": f"mean of the logits of {len(members)} CNNs (one graph, one forward pass)",
         "input": {"shape": [1, 28, 28], "dtype": "float32", "range": "ink 1.0 on paper 0.0"},
         "normalisation": "digits.normalise_digit: crop to ink, scale into a 20x20 box keeping "
         "the aspect ratio, centre by mass in 28x28; pixel/255 (cv2.dnn.blobFromImages)",
         "classes": list(dg.CLASSES),
         "calibration": {"temperature": 1.0},
-        "training": {
-            "data": dd.data_fingerprint(),
-            "fonts": fonts,
-            "samples": len(ax),
-            "copies": args.copies,
-            "epochs": args.epochs,
-            "seed": args.seed,
-            "log": log,
-            "augment_seconds": round(gen_s),
-            "train_seconds": round(train_s),
-            "opencv_vs_torch_max_abs_diff": diff,
-        },
+        "data": dd.data_fingerprint(),
+        "members": members,
     }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     dg._CACHE.clear()
-    rec = dg.DigitRecognizer(args.out, meta_path)
+    rec = dg.DigitRecognizer(out, meta_path)
     cx, cy = dd.load_split("calib")
     rng = np.random.default_rng(12345)
     cells, labels = [], []
@@ -343,9 +373,42 @@ def main() -> None:
         "samples": len(keep),
         "calib_accuracy": float((logits.argmax(1) == lab[keep]).mean()),
     }
-    meta["training"]["total_seconds"] = round(time.time() - t_start)
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     print(f"temperature {t:.3f}; calib accuracy {meta['calibration']['calib_accuracy']:.4f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--copies", type=int, default=7, help="augmented copies of each sample")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--font-repeat", type=int, default=3)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="one member per seed")
+    ap.add_argument("--procs", type=int, default=2, help="processes for the augmentation")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: best on a busy box)")
+    ap.add_argument("--out", type=Path, default=dg.MODEL_PATH)
+    ap.add_argument("--work", type=Path, default=ROOT / "var" / "digit-training")
+    ap.add_argument(
+        "--members", type=Path, nargs="+", help="merge these trained member .onnx, no training"
+    )
+    ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.members:
+        paths = args.members
+        infos = [json.loads(p.with_suffix(".json").read_text("utf-8")) for p in paths]
+    else:
+        paths = [args.work / f"member-seed{s}.onnx" for s in args.seeds]
+        infos = [train_member(args, s, p) for s, p in zip(args.seeds, paths, strict=True)]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if len(paths) == 1:
+        shutil.copyfile(paths[0], args.out)
+    else:
+        merge_onnx(paths, args.out)
+    calibrate(args.out, infos)
+    if args.no_eval:
+        return
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "eval_digits.py"), "--write-meta"], check=True
     )

@@ -223,7 +223,7 @@ def render_comb_cell(
         if yb > ya and xb > xa:
             al = a[ya - y : yb - y, xa - x : xb - x, None] * rng.uniform(0.85, 1.0)
             pen = np.array(PEN_COLOURS[rng.integers(len(PEN_COLOURS))], np.float32)
-            pen = pen + rng.uniform(-10, 10, 3)
+            pen += rng.uniform(-10, 10, 3).astype(np.float32)
             region = img[ya:yb, xa:xb]
             img[ya:yb, xa:xb] = region * (1 - al) + pen * al * (1 - 0.15 * (region < 200))
     sigma = rng.uniform(*blur) * f

@@ -85,7 +85,7 @@ def normalise_digit(ink: np.ndarray, box: int = BOX_SIZE, size: int = INPUT_SIZE
     gy, gx = np.indices(small.shape, dtype=np.float32)
     cy, cx = float((gy * small).sum() / total), float((gx * small).sum() / total)
     # Centre of the pixel grid of the output is (size - 1) / 2.
-    m = np.float32([[1, 0, (size - 1) / 2 - cx], [0, 1, (size - 1) / 2 - cy]])
+    m = np.array([[1, 0, (size - 1) / 2 - cx], [0, 1, (size - 1) / 2 - cy]], np.float32)
     placed = cv2.warpAffine(
         small, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
@@ -260,8 +260,9 @@ class DigitRecognizer:
     def read_cells(self, cells: list[np.ndarray]) -> list[DigitReading]:
         """Read each cell (grayscale uint8, dark ink on light paper); one forward pass in all."""
         prepared = [prepare_cell(c) for c in cells]
-        todo = [i for i, (img, _) in enumerate(prepared) if img is not None]
-        probs = softmax(self.logits([prepared[i][0] for i in todo]), self.temperature)
+        images = {i: img for i, (img, _) in enumerate(prepared) if img is not None}
+        todo = list(images)
+        probs = softmax(self.logits(list(images.values())), self.temperature)
         readings: list[DigitReading] = []
         row = dict(zip(todo, range(len(todo)), strict=True))
         for i, (_, frac) in enumerate(prepared):
