@@ -28,6 +28,8 @@ from ocr.pipeline.engines.base import FieldGeometry, PageImages
 # A pixel is dropout red when R is high and clearly above both G and B (BGR images).
 RED_MIN_R = 120
 RED_MIN_EXCESS = 30
+# A crop whose channels differ by less than this (at the 99.5th percentile) is greyscale.
+COLOUR_SPREAD = 24
 # Residual misalignment the reference mask absorbs, in pixels.
 TOLERANCE = 2
 # Closing length that heals a stroke cut by a rule: rule width (<= 5) + 2 * tolerance + slack.
@@ -91,6 +93,19 @@ def dropout_gray(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def _gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def is_colour(image: np.ndarray, spread: int = COLOUR_SPREAD) -> bool:
+    """True when the crop carries colour (a colour scan), False for a greyscale scan."""
+    if image.ndim == 2:
+        return False
+    channels = image.astype(np.int16)
+    chroma = channels.max(axis=2) - channels.min(axis=2)
+    return bool(np.percentile(chroma, 99.5) > spread)
+
+
 def _paper_normalised(gray: np.ndarray) -> np.ndarray:
     """Scale so the paper level (a high percentile) becomes 255: undoes grey or dim scans."""
     paper = float(np.percentile(gray, 95)) if gray.size else 255.0
@@ -103,8 +118,14 @@ def added_ink(
     page_crop: np.ndarray, ref_crop: np.ndarray, tolerance: int = TOLERANCE, heal: int = HEAL
 ) -> np.ndarray:
     """Ink added to the reference, float32 0..255 (0 = nothing added), same size as the crops."""
-    page = _paper_normalised(dropout_gray(page_crop))
-    ref = dropout_gray(ref_crop).astype(np.float32)
+    if is_colour(page_crop):
+        page = _paper_normalised(dropout_gray(page_crop))
+        ref = dropout_gray(ref_crop).astype(np.float32)
+    else:
+        # A greyscale scan keeps dropout red as mid-grey: compare it with the reference in
+        # plain grey too, or every red rule would count as added ink.
+        page = _paper_normalised(_gray(page_crop))
+        ref = _gray(ref_crop).astype(np.float32)
     if tolerance > 0:
         k = 2 * tolerance + 1
         ref = cv2.erode(ref, np.ones((k, k), np.uint8))
