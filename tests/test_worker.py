@@ -41,6 +41,8 @@ def instance_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A fresh instance on the database server of this test run (SQLite or PostgreSQL)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
     env["DATA_DIR"] = str(tmp_path / "instance")
+    # A queue of its own, so a shared Redis holds nothing from other runs for this worker.
+    env["TASK_QUEUE_NAME"] = f"yomitoru-test-{uuid.uuid4().hex[:8]}"
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
         yield env
@@ -100,7 +102,11 @@ def test_qcluster_reads_the_queued_demo_batch(instance_env: dict[str, str]) -> N
             time.sleep(2)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
 
     assert state["failures"] == 0
     assert len(state["success"]) == 2

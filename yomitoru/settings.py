@@ -141,7 +141,8 @@ else:
 # its failure stays visible in the admin and on our own OcrRun record.
 TASK_TIMEOUT = env_int("TASK_TIMEOUT", 300, minimum=10)
 Q_CLUSTER: dict[str, object] = {
-    "name": "yomitoru",
+    # Instances sharing one Redis keep their queues apart by name.
+    "name": env_str("TASK_QUEUE_NAME", "yomitoru"),
     "workers": env_int("TASK_WORKERS", 2, minimum=1),
     "timeout": TASK_TIMEOUT,
     "retry": TASK_TIMEOUT + 60,
