@@ -22,7 +22,7 @@ from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.models import FieldDefinition, FormType
 from forms_catalog.synthetic.generator import generate_form
 from ocr.intake import configured_limits
-from ocr.pipeline.calibration import fit_isotonic
+from ocr.pipeline.calibration import fit_platt
 from ocr.pipeline.cells import Box, clean_crop
 from ocr.pipeline.engines.base import FieldGeometry, Reading
 from ocr.pipeline.engines.tesseract import tesseract_digits
@@ -218,13 +218,13 @@ def summarise(result: RunResult) -> dict[str, dict[str, float]]:
     return table
 
 
-def fit_calibration(result: RunResult) -> dict[str, dict[str, list[float]]]:
+def fit_calibration(result: RunResult) -> dict[str, dict[str, float]]:
     by_kind: dict[str, tuple[list[float], list[bool]]] = {}
     for f in result.fields:
         raws, oks = by_kind.setdefault(f.kind, ([], []))
         raws.append(f.raw_confidence)
         oks.append(f.correct)
-    return {kind: fit_isotonic(raws, oks) for kind, (raws, oks) in by_kind.items()}
+    return {kind: fit_platt(raws, oks) for kind, (raws, oks) in by_kind.items()}
 
 
 def choose_thresholds(result: RunResult, min_accepted: int = 30) -> dict[str, dict[str, float]]:

@@ -1,50 +1,64 @@
 """Calibrated confidence: among fields with confidence ≈ p, about p are right.
 
 The engines' raw scores (e.g. a product of cell probabilities) rank readings well but are not
-probabilities. Per field kind, an isotonic map from raw score to the measured share of right
-readings is fitted on the calibration split (``manage.py evaluate --calibrate``) and stored
-with the models. Each block's rate is Laplace-smoothed, so a block that was always right maps
-to (n+1)/(n+2), never to a certainty the data cannot support.
+probabilities. Per field kind, a logistic map of the raw score's log-odds (Platt scaling) is
+fitted on the calibration split (``manage.py evaluate --calibrate``) and stored with the
+models. The map is strictly increasing, so it keeps the engines' ranking and leaves every
+raw score its own calibrated value: thresholds can be set between any two readings. A
+Laplace prior (one right and one wrong pseudo-reading) keeps it away from certainties the
+data cannot support.
 """
 
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
+import math
 from functools import lru_cache
 from pathlib import Path
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "engines" / "models" / "calibration.json"
 
 
-def fit_isotonic(raw: list[float], correct: list[bool]) -> dict[str, list[float]]:
-    """Pool-adjacent-violators on (raw, correct); returns block upper edges and rates."""
-    pairs = sorted(zip(raw, correct, strict=True))
-    blocks: list[list[float]] = []  # [upper raw, right, count]
-    for score, ok in pairs:
-        blocks.append([score, float(ok), 1.0])
-        while len(blocks) > 1 and (
-            (blocks[-2][1] + 1) / (blocks[-2][2] + 2) >= (blocks[-1][1] + 1) / (blocks[-1][2] + 2)
-        ):
-            upper, right, count = blocks.pop()
-            blocks[-1] = [upper, blocks[-1][1] + right, blocks[-1][2] + count]
-    return {
-        "edges": [b[0] for b in blocks],
-        "rates": [(b[1] + 1) / (b[2] + 2) for b in blocks],
-        "counts": [b[2] for b in blocks],
-    }
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
-def apply_map(mapping: dict[str, list[float]], raw: float) -> float:
-    edges, rates = mapping["edges"], mapping["rates"]
-    if not edges:
-        return raw
-    index = min(bisect_right(edges, raw - 1e-12), len(rates) - 1)
-    return float(rates[index])
+def fit_platt(raw: list[float], correct: list[bool], iterations: int = 100) -> dict[str, float]:
+    """Logistic regression of correctness on logit(raw) by Newton's method, with a prior."""
+    xs = [_logit(r) for r in raw] + [0.0, 0.0]
+    ys = [1.0 if c else 0.0 for c in correct] + [1.0, 0.0]
+    a, b = 1.0, 0.0
+    for _ in range(iterations):
+        ga = gb = haa = hab = hbb = 0.0
+        for x, y in zip(xs, ys, strict=True):
+            p = 1.0 / (1.0 + math.exp(-(a * x + b)))
+            w = p * (1 - p)
+            ga += (p - y) * x
+            gb += p - y
+            haa += w * x * x
+            hab += w * x
+            hbb += w
+        haa += 1e-6
+        hbb += 1e-6
+        det = haa * hbb - hab * hab
+        if det <= 0:
+            break
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) < 1e-9 and abs(db) < 1e-9:
+            break
+    return {"a": a, "b": b, "fields": len(raw)}
+
+
+def apply_map(mapping: dict[str, float], raw: float) -> float:
+    z = mapping["a"] * _logit(raw) + mapping["b"]
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 @lru_cache(maxsize=1)
-def _maps(path: str) -> dict[str, dict[str, list[float]]]:
+def _maps(path: str) -> dict[str, dict[str, float]]:
     file = Path(path)
     if not file.exists():
         return {}
@@ -58,7 +72,7 @@ def calibrate(kind: str, raw: float, path: Path = CALIBRATION_PATH) -> float:
 
 
 def save_maps(
-    maps: dict[str, dict[str, list[float]]], source: str, path: Path = CALIBRATION_PATH
+    maps: dict[str, dict[str, float]], source: str, path: Path = CALIBRATION_PATH
 ) -> None:
     path.write_text(
         json.dumps({"source": source, "kinds": maps}, ensure_ascii=False, indent=1) + "\n",

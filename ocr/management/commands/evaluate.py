@@ -65,20 +65,22 @@ class Command(BaseCommand):
         if opts["calibrate"]:
             self._calibrate(result, source)
             return
-        table = summarise(result)
-        report = {
+        report = self._report(result, split, wall, opts["workers"])
+        report["samples_per_form"] = opts["samples"]
+        self.stdout.write(markdown(report))
+        if opts["json"]:
+            opts["json"].write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+
+    def _report(self, result: RunResult, split: str, wall: float, workers: int) -> dict:
+        return {
             "split": split,
-            "samples_per_form": opts["samples"],
             "pages": result.pages,
             "unaligned_pages": result.unaligned,
             "seconds_per_page_single_process": result.seconds / max(result.pages, 1),
             "pages_per_second": result.pages / wall if wall else 0.0,
-            "workers": opts["workers"],
-            "kinds": table,
+            "workers": workers,
+            "kinds": summarise(result),
         }
-        self.stdout.write(markdown(report))
-        if opts["json"]:
-            opts["json"].write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
     def _measure(
         self, opts: dict, split: str, thresholds: dict[str, float]
@@ -131,6 +133,10 @@ class Command(BaseCommand):
                 f"  straight-through {row['straight_through']:.3f}"
                 f"  ({row['sample_fields']} fields)"
             )
+        for f in result.fields:
+            row = chosen.get(f.kind)
+            f.auto_accepted = bool(row) and f.valid and f.confidence >= row["threshold"]
+        self.stdout.write(markdown(self._report(result, "calib", 0.0, 1)))
         missing = sorted({f.kind for f in result.fields} - set(chosen))
         if missing:
             self.stdout.write(f"  always reviewed (target not met): {', '.join(missing)}")
