@@ -24,37 +24,48 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def fit_platt(raw: list[float], correct: list[bool], iterations: int = 100) -> dict[str, float]:
-    """Logistic regression of correctness on logit(raw) by Newton's method, with a prior."""
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def fit_platt(
+    raw: list[float], correct: list[bool], iterations: int = 200, ridge: float = 1e-3
+) -> dict[str, float]:
+    """Logistic regression of correctness on logit(raw) by damped Newton steps.
+
+    One right and one wrong pseudo-reading at the mid-point and a small ridge penalty keep
+    the fit finite even when the calibration data are perfectly separated.
+    """
     xs = [_logit(r) for r in raw] + [0.0, 0.0]
     ys = [1.0 if c else 0.0 for c in correct] + [1.0, 0.0]
     a, b = 1.0, 0.0
     for _ in range(iterations):
-        ga = gb = haa = hab = hbb = 0.0
+        ga, gb = ridge * (a - 1.0), 0.0
+        haa, hab, hbb = ridge, 0.0, 1e-9
         for x, y in zip(xs, ys, strict=True):
-            p = 1.0 / (1.0 + math.exp(-(a * x + b)))
+            p = _sigmoid(a * x + b)
             w = p * (1 - p)
             ga += (p - y) * x
             gb += p - y
             haa += w * x * x
             hab += w * x
             hbb += w
-        haa += 1e-6
-        hbb += 1e-6
         det = haa * hbb - hab * hab
-        if det <= 0:
+        if det <= 1e-12:
             break
         da = (hbb * ga - hab * gb) / det
         db = (haa * gb - hab * ga) / det
+        step = max(abs(da), abs(db))
+        if step > 1.0:  # damped: never jump further than one unit of log-odds at once
+            da, db = da / step, db / step
         a, b = a - da, b - db
-        if abs(da) < 1e-9 and abs(db) < 1e-9:
+        if step < 1e-9:
             break
     return {"a": a, "b": b, "fields": len(raw)}
 
 
 def apply_map(mapping: dict[str, float], raw: float) -> float:
-    z = mapping["a"] * _logit(raw) + mapping["b"]
-    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+    return _sigmoid(mapping["a"] * _logit(raw) + mapping["b"])
 
 
 @lru_cache(maxsize=1)
