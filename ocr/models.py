@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -9,6 +11,21 @@ from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import FieldDefinition, FormType
 from yomitoru.fields import StrictEncryptedTextField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def person_field(verbose_name: StrOrPromise) -> models.ForeignKey:
+    """Who did something to a row: optional, and never deleted with the person's account."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
 
 
 class Batch(models.Model):
@@ -33,14 +50,7 @@ class Batch(models.Model):
     department = models.ForeignKey(
         Group, on_delete=models.PROTECT, related_name="batches", verbose_name=_("department")
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
+    created_by = person_field(_("uploaded by"))
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
@@ -141,23 +151,9 @@ class Document(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("in review by"),
-    )
+    claimed_by = person_field(_("in review by"))
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("verified by"),
-    )
+    verified_by = person_field(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
     disposed_at = models.DateTimeField(_("disposed at"), null=True, blank=True)
@@ -247,14 +243,7 @@ class ExtractedField(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEEDS_REVIEW
     )
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("verified by"),
-    )
+    verified_by = person_field(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     class Meta:

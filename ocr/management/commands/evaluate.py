@@ -134,8 +134,10 @@ class Command(BaseCommand):
                 f"  ({row['sample_fields']} fields)"
             )
         for f in result.fields:
-            row = chosen.get(f.kind)
-            f.auto_accepted = bool(row) and f.valid and f.confidence >= row["threshold"]
+            kind_row = chosen.get(f.kind)
+            f.auto_accepted = (
+                kind_row is not None and f.valid and f.confidence >= kind_row["threshold"]
+            )
         self.stdout.write(markdown(self._report(result, "calib", 0.0, 1)))
         missing = sorted({f.kind for f in result.fields} - set(chosen))
         if missing:
