@@ -60,6 +60,7 @@ class RunResult:
     unaligned: int = 0
     baseline: dict[str, list[bool]] = field(default_factory=dict)
     cells: dict[str, list[int]] = field(default_factory=dict)
+    baseline_cells: dict[str, list[int]] = field(default_factory=dict)
 
     def merge(self, other: RunResult) -> None:
         self.fields += other.fields
@@ -68,10 +69,14 @@ class RunResult:
         self.unaligned += other.unaligned
         for kind, hits in other.baseline.items():
             self.baseline.setdefault(kind, []).extend(hits)
-        for kind, (right, total) in other.cells.items():
-            counts = self.cells.setdefault(kind, [0, 0])
-            counts[0] += right
-            counts[1] += total
+        for mine, theirs in (
+            (self.cells, other.cells),
+            (self.baseline_cells, other.baseline_cells),
+        ):
+            for kind, (right, total) in theirs.items():
+                counts = mine.setdefault(kind, [0, 0])
+                counts[0] += right
+                counts[1] += total
 
 
 def _png(image: Image.Image) -> bytes:
@@ -189,7 +194,12 @@ def _baseline(
         if not expected or len(hits) >= limit:
             continue
         crop = clean_crop(images, Box.of(FieldGeometry.from_dict(d.as_export_dict())))
-        hits.append(normalize(d.kind, tesseract_digits(crop)) == expected)
+        read = normalize(d.kind, tesseract_digits(crop))
+        hits.append(read == expected)
+        right, total = _cell_matches(d.kind, expected, read)
+        counts = result.baseline_cells.setdefault(d.kind, [0, 0])
+        counts[0] += right
+        counts[1] += total
 
 
 def summarise(result: RunResult) -> dict[str, dict[str, float]]:
@@ -214,6 +224,9 @@ def summarise(result: RunResult) -> dict[str, dict[str, float]]:
         if hits:
             entry["tesseract_accuracy"] = sum(hits) / len(hits)
             entry["tesseract_fields"] = len(hits)
+            right, total = result.baseline_cells.get(kind, [0, 0])
+            if total:
+                entry["tesseract_per_digit"] = right / total
         table[kind] = entry
     return table
 

@@ -151,8 +151,9 @@ def markdown(report: dict) -> str:
         f"{report['seconds_per_page_single_process']:.2f} s/page in one process, "
         f"{report['pages_per_second']:.2f} pages/s with {report['workers']} worker(s)",
         "",
-        "| kind | fields | accuracy | per digit | straight-through | residual error | Tesseract |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| kind | fields | accuracy | per digit | straight-through | residual error "
+        "| Tesseract fields | Tesseract per digit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, row in report["kinds"].items():
         digit = f"{row['per_digit']:.2%}" if "per_digit" in row else ""
@@ -161,9 +162,10 @@ def markdown(report: dict) -> str:
             if "tesseract_accuracy" in row
             else ""
         )
+        tess_digit = f"{row['tesseract_per_digit']:.1%}" if "tesseract_per_digit" in row else ""
         lines.append(
             f"| {kind} | {row['fields']} | {row['accuracy']:.1%} | {digit} | "
             f"{row['straight_through']:.1%} | {row['residual_error']:.2%} "
-            f"({row['wrong_accepted']}) | {tess} |"
+            f"({row['wrong_accepted']}) | {tess} | {tess_digit} |"
         )
     return "\n".join(lines)
