@@ -43,3 +43,22 @@ def register_models() -> None:
         )
     if not auditlog.contains(Group):
         auditlog.register(Group, m2m_fields={"permissions"})
+    # Grants of department rights on form types, and second factors (never their secrets).
+    for label, excluded in (
+        ("guardian.GroupObjectPermission", ()),
+        ("guardian.UserObjectPermission", ()),
+        (
+            "otp_totp.TOTPDevice",
+            (
+                "key",
+                "last_t",
+                "drift",
+                "throttling_failure_timestamp",
+                "throttling_failure_count",
+                "last_used_at",
+            ),
+        ),
+    ):
+        model = apps.get_model(label)
+        if not auditlog.contains(model):
+            auditlog.register(model, exclude_fields=list(excluded))

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from guardian.admin import ReinforcedGuardedModelAdminMixin
 from PIL import Image
 
 from forms_catalog.catalog import new_version
@@ -32,7 +33,15 @@ class FormPageInline(admin.TabularInline):
 
 
 @admin.register(FormType)
-class FormTypeAdmin(admin.ModelAdmin):
+class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
+    """Form types, and the grants of department rights on them.
+
+    The "object permissions" pages are reachable only by those who may grant (guardian's own
+    view/change permissions on group object permissions, i.e. the setup administrators):
+    being allowed to edit a form type does not let anyone give themselves rights on it.
+    """
+
+    change_form_template = "admin/guardian/model/change_form.html"
     list_display = ("name", "code", "version", "department", "is_current", "field_count")
     list_filter = ("is_current", "department")
     search_fields = ("code", "name")

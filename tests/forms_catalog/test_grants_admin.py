@@ -1,0 +1,59 @@
+"""Granting department rights on a form type: only those who may grant, and always audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from guardian.models import GroupObjectPermission
+from guardian.shortcuts import get_perms
+
+from audit.models import AuditEntry
+from tests.personas import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor() -> User:
+    """Staff who may edit form types, but were never made a granter."""
+    user = User.objects.create_user("catalog_editor", password="unused", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_formtype", "change_formtype"])
+    )
+    return user
+
+
+def test_editing_a_form_type_does_not_let_anyone_grant_themselves_rights(client, catalog, editor):
+    furusato = catalog["furusato-onestop"]
+    own_group = Group.objects.create(name="編集者の課")
+    editor.groups.add(own_group)
+    login(client, editor)
+    manage = reverse("admin:forms_catalog_formtype_permissions", args=[furusato.pk])
+    assert client.get(manage).status_code == 302
+    grant = reverse(
+        "admin:forms_catalog_formtype_permissions_manage_group", args=[furusato.pk, own_group.pk]
+    )
+    response = client.post(grant, {"permissions": ["view_mynumber"]})
+    assert response.status_code == 302
+    assert get_perms(own_group, furusato) == []
+
+
+def test_an_administrator_grants_a_department_and_the_grant_is_audited(client, catalog):
+    furusato = catalog["furusato-onestop"]
+    admin_user = User.objects.create_superuser("setup_admin", password="unused")
+    group = Group.objects.create(name="税務課 第二係")
+    login(client, admin_user)
+    grant = reverse(
+        "admin:forms_catalog_formtype_permissions_manage_group", args=[furusato.pk, group.pk]
+    )
+    response = client.post(grant, {"permissions": ["process", "view_mynumber"]})
+    assert response.status_code == 302
+    assert sorted(get_perms(group, furusato)) == ["process", "view_mynumber"]
+    created = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(GroupObjectPermission),
+        action=AuditEntry.Action.CREATE,
+        actor=admin_user,
+    )
+    assert created.count() == 2
