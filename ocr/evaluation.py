@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
@@ -29,6 +31,7 @@ from ocr.pipeline.engines.tesseract import tesseract_digits
 from ocr.pipeline.ingest import inspect, iter_pages
 from ocr.pipeline.validate import normalize
 from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
+from ocr.storage import encode_page
 
 # Residual error (auto-accepted but wrong) allowed per kind when thresholds are chosen.
 TARGET_ERROR: dict[str, float] = {FieldKind.MYNUMBER: 0.005, FieldKind.CORPORATE_NUMBER: 0.005}
@@ -135,7 +138,11 @@ def read_corpus(
     for sample in corpus:
         started = time.perf_counter()
         data = sample.path.read_bytes()
-        images = list(iter_pages(data, inspect(data, limits), limits))
+        # As in production: the page is stored (encode_page) and read back for processing.
+        images = [
+            cv2.imdecode(np.frombuffer(encode_page(page), np.uint8), cv2.IMREAD_COLOR)
+            for page in iter_pages(data, inspect(data, limits), limits)
+        ]
         scan = read_scan(form_types[sample.code], images, engine, definitions[sample.code])
         judged = judge(definitions[sample.code], scan.readings, scan.unaligned, thresholds)
         result.seconds += time.perf_counter() - started

@@ -6,8 +6,6 @@ their permission checks.
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 from django.conf import settings
@@ -31,15 +29,34 @@ def read_file(field: FieldFile) -> bytes:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    # Fast compression: page images are written once per page on the hot path.
+    """PNG, for images sent to a browser (downscaled pages, field crops)."""
     ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError("cannot encode image")
+    return buffer.tobytes()
+
+
+def encode_page(image: np.ndarray) -> bytes:
+    """A stored page image: JPEG at quality 95 without chroma subsampling.
+
+    Scans are noisy, and PNG of a noisy 300 dpi page takes ~0.7 s to write and ~11 MB; this
+    takes ~0.04 s and ~1.3 MB, keeps dropout red and thin strokes, and is what most scanners
+    deliver anyway. The uploaded file itself is kept as received (encrypted) beside it.
+    """
+    params = [
+        cv2.IMWRITE_JPEG_QUALITY,
+        95,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
+    ok, buffer = cv2.imencode(".jpg", image, params)
     if not ok:
         raise ValueError("cannot encode page image")
     return buffer.tobytes()
 
 
 def save_image(field: FieldFile, name: str, image: np.ndarray) -> None:
-    save_file(field, name + ".png", encode_png(image))
+    save_file(field, name + ".jpg", encode_page(image))
 
 
 def read_image(field: FieldFile) -> np.ndarray:
@@ -53,7 +70,3 @@ def read_image(field: FieldFile) -> np.ndarray:
 def remove_file(field: FieldFile) -> None:
     if field:
         field.delete(save=False)
-
-
-def png_stream(image: np.ndarray) -> io.BytesIO:
-    return io.BytesIO(encode_png(image))
