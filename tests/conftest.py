@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The machine's network is closed: keep Chromium from phoning home at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +36,22 @@ def catalog(db):
     from forms_catalog.catalog import load_standard_catalog
 
     return {form_type.code: form_type for form_type, _ in load_standard_catalog()}
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    """A page in Debian's Chromium, driven by Playwright (no downloaded browser)."""
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser.new_context(locale="ja-JP").new_page()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
@@ -73,36 +70,7 @@ def test_a_view_can_mark_an_anonymous_response_sensitive() -> None:
 
 
 # The admin really works under this policy: a real browser reports no violation.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page() -> Iterator[object]:
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser.new_context(locale="ja-JP").new_page()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_admin_runs_under_the_policy_with_totp(live_server, browser_page) -> None:
-    page = browser_page
+def test_admin_runs_under_the_policy_with_totp(live_server, page) -> None:
     admin = User.objects.create_superuser("root", password=PASSWORD)
     device = TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)
     problems: list[str] = []
