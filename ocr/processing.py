@@ -89,7 +89,7 @@ def _read_document(document: Document, engine: Engine, run: OcrRun) -> dict:
     t1 = time.monotonic()
     _store_pages(document, pages, scan)
     run.engine_versions = (
-        engine_versions() if isinstance(engine, PageReader) else {"engine": engine.name}
+        dict(engine_versions()) if isinstance(engine, PageReader) else {"engine": engine.name}
     )
     run.save(update_fields=["engine_versions"])
     judged = judge(definitions, scan.readings, scan.unaligned, current_thresholds())

@@ -271,8 +271,12 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def engine_versions() -> dict[str, str]:
-    """Versions of everything that decides a reading, for OcrRun records."""
+    """Versions of everything that decides a reading, for OcrRun records.
+
+    Computed once per process (a worker does not change its models while it runs).
+    """
     from ocr.pipeline.engines import digits as digits_module
     from ocr.pipeline.engines import tesseract as tesseract_module
 
