@@ -33,7 +33,8 @@ class FormPageInline(admin.TabularInline):
 
 
 @admin.register(FormType)
-class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
+# guardian declares change_form_template as an instance attribute, Django as a class one.
+class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     """Form types, and the grants of department rights on them.
 
     The "object permissions" pages are reachable only by those who may grant (guardian's own
@@ -41,7 +42,6 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
     being allowed to edit a form type does not let anyone give themselves rights on it.
     """
 
-    change_form_template = "admin/guardian/model/change_form.html"
     list_display = ("name", "code", "version", "department", "is_current", "field_count")
     list_filter = ("is_current", "department")
     search_fields = ("code", "name")

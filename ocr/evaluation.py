@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PIL import Image
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
@@ -31,7 +29,7 @@ from ocr.pipeline.engines.tesseract import tesseract_digits
 from ocr.pipeline.ingest import inspect, iter_pages
 from ocr.pipeline.validate import normalize
 from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
-from ocr.storage import encode_page
+from ocr.storage import decode_image, encode_page
 
 # Residual error (auto-accepted but wrong) allowed per kind when thresholds are chosen.
 TARGET_ERROR: dict[str, float] = {FieldKind.MYNUMBER: 0.005, FieldKind.CORPORATE_NUMBER: 0.005}
@@ -140,7 +138,7 @@ def read_corpus(
         data = sample.path.read_bytes()
         # As in production: the page is stored (encode_page) and read back for processing.
         images = [
-            cv2.imdecode(np.frombuffer(encode_page(page), np.uint8), cv2.IMREAD_COLOR)
+            decode_image(encode_page(page))
             for page in iter_pages(data, inspect(data, limits), limits)
         ]
         scan = read_scan(form_types[sample.code], images, engine, definitions[sample.code])

@@ -59,12 +59,15 @@ def save_image(field: FieldFile, name: str, image: np.ndarray) -> None:
     save_file(field, name + ".jpg", encode_page(image))
 
 
-def read_image(field: FieldFile) -> np.ndarray:
-    data = np.frombuffer(read_file(field), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+def decode_image(data: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError("stored page image cannot be decoded")
     return image
+
+
+def read_image(field: FieldFile) -> np.ndarray:
+    return decode_image(read_file(field))
 
 
 def remove_file(field: FieldFile) -> None:
