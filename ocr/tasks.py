@@ -6,8 +6,11 @@ may pass through them. Each task is idempotent: running it twice leaves the same
 
 from __future__ import annotations
 
+from auditlog.context import set_actor
 from django.db import transaction
 from django_q.tasks import async_task
+
+from audit.actors import system_actor
 
 
 def enqueue_document(document_id: int) -> None:
@@ -23,10 +26,14 @@ def enqueue_document(document_id: int) -> None:
 
 
 def process_document(document_id: int) -> str:
-    """Read one document; returns the outcome word (never a value)."""
+    """Read one document; returns the outcome word (never a value).
+
+    What the run changes is audited with the system actor named as such.
+    """
     from ocr.processing import run_document
 
-    return run_document(document_id)
+    with set_actor(system_actor()):
+        return run_document(document_id)
 
 
 def dispose_expired_task() -> dict[str, int]:

@@ -125,3 +125,20 @@ def test_task_payloads_and_results_hold_ids_only(
     for blob in (payload.encode(), repr(stored.args).encode(), repr(stored.result).encode()):
         assert number not in blob
         assert not DIGIT_RUN.search(blob)
+
+
+def test_changes_made_by_a_task_name_the_system_actor(catalog) -> None:
+    from audit.actors import SYSTEM_USERNAME
+    from audit.models import AuditEntry
+    from ocr.tasks import process_document
+
+    furusato = catalog["furusato-onestop"]
+    data, _ = samples.filled_scan("furusato-onestop", 3)
+    document = ingest(furusato, [("scan.png", data)]).documents[0]
+    process_document(document.pk)
+    run_entries = AuditEntry.objects.filter(
+        content_type__model="ocrrun", action=AuditEntry.Action.CREATE
+    )
+    assert run_entries.exists()
+    assert {e.actor.username for e in run_entries} == {SYSTEM_USERNAME}
+    assert not run_entries.first().actor.is_active
