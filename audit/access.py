@@ -9,10 +9,11 @@ reveal is passed through the same redaction as the logs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db import models
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
@@ -65,3 +66,20 @@ def log_access(
     return AuditEntry.objects.log_create(
         obj, force_log=True, action=AuditEntry.Action.ACCESS, actor=actor, additional_data=data
     )
+
+
+class LogsChangeViewAccess:
+    """ModelAdmin mixin: opening an object's page in the admin writes one access entry."""
+
+    change_view_access: Access = Access.OPEN
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response = super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+        opened = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and opened is not None:
+            log_access(cast(User, request.user), opened, self.change_view_access)
+        return response

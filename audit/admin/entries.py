@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from audit import officer_views
-from audit.access import Access, log_access
+from audit.access import Access, LogsChangeViewAccess, log_access
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from yomitoru.admin_site import ReadOnlyModelAdmin
@@ -115,7 +115,8 @@ class DocumentScopeFilter(ScopeIdFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyModelAdmin, LogEntryAdmin):
+class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
+    change_view_access = Access.AUDIT_VIEW
     list_display = (
         "sequence",
         "created",
@@ -199,15 +200,6 @@ class AuditEntryAdmin(ReadOnlyModelAdmin, LogEntryAdmin):
         if request.method == "GET" and response.status_code == 200:
             user = cast(User, request.user)
             log_access(user, user, Access.AUDIT_VIEW)
-        return response
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        entry = getattr(response, "context_data", {}).get("original")
-        if request.method == "GET" and response.status_code == 200 and entry is not None:
-            log_access(cast(User, request.user), entry, Access.AUDIT_VIEW)
         return response
 
     @admin.display(description=_("access kind"))

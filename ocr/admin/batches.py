@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import Access, log_access
+from audit.access import LogsChangeViewAccess
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
@@ -57,7 +57,7 @@ class SourceFileInline(admin.TabularInline):
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnlyAdmin):
+class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     list_display = (
         "id",
         "form_type",
@@ -111,15 +111,6 @@ class BatchAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/ocr/batch/upload.html", context)
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        batch = getattr(response, "context_data", {}).get("original")
-        if request.method == "GET" and response.status_code == 200 and batch is not None:
-            log_access(cast(User, request.user), batch, Access.OPEN)
-        return response
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
         pages_done = ~Q(documents__pages__alignment=Page.Alignment.PENDING)

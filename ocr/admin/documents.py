@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import Access, log_access
+from audit.access import Access, LogsChangeViewAccess, log_access
 from ocr import views
 from ocr.admin.batches import ReadOnlyAdmin
 from ocr.exports import EXPORTABLE, csv_bytes, mark_exported
@@ -62,7 +62,7 @@ def field_rows(request: HttpRequest, document: Document) -> list[dict[str, Any]]
 
 
 @admin.register(Document)
-class DocumentAdmin(ReadOnlyAdmin):
+class DocumentAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     list_display = ("id", "form_type", "batch", "status", "created_at", "verified_by")
     list_filter = ("status", "form_type", MyNumberDigestFilter)
     date_hierarchy = "created_at"
@@ -114,10 +114,7 @@ class DocumentAdmin(ReadOnlyAdmin):
                 can_reveal=can_view_mynumber(user, document.form_type_id),
                 reveal_url=reverse("admin:ocr_document_reveal", args=[document.pk]),
             )
-        response = super().change_view(request, object_id, form_url, context)
-        if document is not None and request.method == "GET" and response.status_code == 200:
-            log_access(user, document, Access.OPEN)
-        return response
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.action(description=_("Export selected documents as CSV"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Document]) -> HttpResponse | None:
