@@ -58,8 +58,10 @@ def _reject(source_file: SourceFile, error: IngestError, status: str) -> SourceF
 
 
 def _is_duplicate(form_type: FormType, sha256: str) -> bool:
+    # Any version of the same form: the IN-subquery keeps to the (form_type, sha256) index.
+    versions = FormType.objects.filter(code=form_type.code).values("pk")
     return SourceFile.objects.filter(
-        form_type__code=form_type.code, sha256=sha256, status=SourceFile.Status.ACCEPTED
+        form_type__in=versions, sha256=sha256, status=SourceFile.Status.ACCEPTED
     ).exists()
 
 

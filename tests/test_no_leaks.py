@@ -68,9 +68,6 @@ def test_no_my_number_in_database_media_or_logs(client, catalog, settings, caplo
 
     people = department_clerks(furusato)
     owner = people["owner"]
-    from django.contrib.auth.models import Permission
-
-    owner.user_permissions.add(*Permission.objects.filter(codename="view_document"))
     login(client, owner)
     furusato_doc = next(d for d in documents if d.form_type_id == furusato.pk)
     client.get(reverse("admin:ocr_document_change", args=[furusato_doc.pk]))

@@ -41,11 +41,6 @@ EXPORT = "admin:audit_auditentry_export"
 def world(catalog):
     furusato = catalog["furusato-onestop"]
     people = department_clerks(furusato)
-    model_perms = Permission.objects.filter(
-        codename__in=["view_document", "view_batch", "view_sourcefile"]
-    )
-    for user in people.values():
-        user.user_permissions.add(*model_perms)
     officers = Group.objects.create(name="監査")
     officers.permissions.add(
         Permission.objects.get(content_type__app_label="audit", codename="view_auditentry")

@@ -10,7 +10,6 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from audit.models import AuditEntry
@@ -27,11 +26,6 @@ pytestmark = pytest.mark.django_db
 def setup(catalog):
     furusato = catalog["furusato-onestop"]
     people = department_clerks(furusato)
-    models_perms = Permission.objects.filter(
-        codename__in=["view_document", "view_batch", "view_sourcefile"]
-    )
-    for user in people.values():
-        user.user_permissions.add(*models_perms)
     document, truth = read_document(furusato)
     return people, document, truth
 
