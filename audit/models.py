@@ -153,8 +153,16 @@ class DisposalRecord(models.Model):
     pages = models.PositiveIntegerField(_("pages"))
     files = models.PositiveIntegerField(_("files deleted"))
     field_values = models.PositiveIntegerField(_("field values erased"))
-    first_document_id = models.PositiveBigIntegerField(_("lowest document id"))
-    last_document_id = models.PositiveBigIntegerField(_("highest document id"))
+    # Scans refused at intake (rejected or duplicate): they have no document, and are
+    # disposed by the same rule from the day they were received.
+    rejected_files = models.PositiveIntegerField(_("rejected scans disposed"), default=0)
+    # Empty when the record covers rejected scans only.
+    first_document_id = models.PositiveBigIntegerField(
+        _("lowest document id"), null=True, blank=True
+    )
+    last_document_id = models.PositiveBigIntegerField(
+        _("highest document id"), null=True, blank=True
+    )
     received_from = models.DateField(_("oldest received date"))
     received_until = models.DateField(_("newest received date"))
     actor = models.ForeignKey(

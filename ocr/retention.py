@@ -10,6 +10,10 @@ Disposal deletes the page images, aligned images and source files from storage, 
 extracted values and their lookup digests, and marks the documents ``disposed``. The rows stay
 (statuses and counts feed the metrics); a DisposalRecord and one audit entry per form type
 version say what was done, under which rule and by whom, without any personal data.
+
+Scans refused at intake (rejected or duplicate) have no document but may still show a My
+Number: they fall due by the same rule from the day they were received, and their files and
+file names are deleted (``rejected_scans_due`` / ``dispose_rejected_scans``).
 """
 
 from __future__ import annotations
@@ -77,6 +81,28 @@ def documents_due(today: date | None = None) -> QuerySet[Document]:
     return (
         Document.objects.filter(reduce(operator.or_, conditions))
         .exclude(status=Document.Status.DISPOSED)
+        .order_by("form_type_id", "created_at", "pk")
+    )
+
+
+REFUSED_AT_INTAKE = (SourceFile.Status.REJECTED, SourceFile.Status.DUPLICATE)
+
+
+def rejected_scans_due(today: date | None = None) -> QuerySet[SourceFile]:
+    """Scans refused at intake (no document) past retention on TODAY, not yet disposed."""
+    today = today or today_in_tokyo()
+    periods = FormType.objects.order_by().values_list("retention_years", flat=True).distinct()
+    conditions = [_due_condition(years, today) for years in sorted(set(periods))]
+    if not conditions:
+        return SourceFile.objects.none()
+    return (
+        SourceFile.objects.filter(
+            reduce(operator.or_, conditions),
+            status__in=REFUSED_AT_INTAKE,
+            documents__isnull=True,
+        )
+        # Disposed already: both the file and its name are gone.
+        .exclude(file="", original_name="")
         .order_by("form_type_id", "created_at", "pk")
     )
 
@@ -176,38 +202,93 @@ def _dispose_group(
         )
         files += _dispose_source_files({source for _, _, source in rows})
         received = [timezone.localdate(created, timezone=TOKYO) for _, created, _ in rows]
-        record = DisposalRecord.objects.create(
-            form_type=form_type,
-            form_code=form_type.code,
-            form_version=form_type.version,
-            run_date=today,
-            rule=RULE.format(years=form_type.retention_years),
-            retention_years=form_type.retention_years,
-            cutoff_date=expiry_cutoff(form_type, today),
+        return _record(
+            form_type,
+            today,
+            actor,
+            received,
             documents=len(doc_ids),
             pages=len(pages),
             files=files,
             field_values=field_values,
             first_document_id=doc_ids[0],
             last_document_id=doc_ids[-1],
-            received_from=min(received),
-            received_until=max(received),
-            actor=actor,
-            actor_label=actor.get_username() if actor else DisposalRecord.SYSTEM_ACTOR,
         )
-        AuditEntry.objects.log_create(
-            record,
-            force_log=True,
-            action=AuditEntry.Action.DELETE,
-            actor=actor,
-            additional_data={
-                "disposal": record.pk,
-                "form_type": form_type.pk,
-                "documents": record.documents,
-                "actor": record.actor_label,
-            },
-        )
-        return record
+
+
+def dispose_rejected_scans(
+    sources: QuerySet[SourceFile], *, actor: User | None = None, today: date | None = None
+) -> list[DisposalRecord]:
+    """Dispose of those of SOURCES that are refused scans past retention on TODAY; one record
+    per form type version. Running it again disposes nothing more."""
+    today = today or today_in_tokyo()
+    selected = rejected_scans_due(today).filter(pk__in=sources.values("pk"))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk, form_type_id in selected.values_list("pk", "form_type_id"):
+        groups[form_type_id].append(pk)
+    records = []
+    for form_type in FormType.objects.filter(pk__in=groups).order_by("code", "version"):
+        with transaction.atomic():
+            rows = list(
+                rejected_scans_due(today)
+                # Only the scans' rows: PostgreSQL cannot lock the outer join's null side.
+                .select_for_update(of=("self",))
+                .filter(pk__in=groups[form_type.pk])
+                .only("file", "created_at")
+            )
+            if not rows:
+                continue
+            files = _remove_files(source.file for source in rows)
+            # The file name goes too: people name scans after the person on them.
+            SourceFile.objects.filter(pk__in=[r.pk for r in rows]).update(
+                file="", original_name=""
+            )
+            received = [timezone.localdate(r.created_at, timezone=TOKYO) for r in rows]
+            records.append(
+                _record(form_type, today, actor, received, files=files, rejected_files=len(rows))
+            )
+    return records
+
+
+def _record(
+    form_type: FormType,
+    today: date,
+    actor: User | None,
+    received: list[date],
+    **counts: int,
+) -> DisposalRecord:
+    """The DisposalRecord of one disposal and its audit entry (counts only, no names)."""
+    record = DisposalRecord.objects.create(
+        form_type=form_type,
+        form_code=form_type.code,
+        form_version=form_type.version,
+        run_date=today,
+        rule=RULE.format(years=form_type.retention_years),
+        retention_years=form_type.retention_years,
+        cutoff_date=expiry_cutoff(form_type, today),
+        documents=counts.pop("documents", 0),
+        pages=counts.pop("pages", 0),
+        field_values=counts.pop("field_values", 0),
+        received_from=min(received),
+        received_until=max(received),
+        actor=actor,
+        actor_label=actor.get_username() if actor else DisposalRecord.SYSTEM_ACTOR,
+        **counts,
+    )
+    AuditEntry.objects.log_create(
+        record,
+        force_log=True,
+        action=AuditEntry.Action.DELETE,
+        actor=actor,
+        additional_data={
+            "disposal": record.pk,
+            "form_type": form_type.pk,
+            "documents": record.documents,
+            "rejected_files": record.rejected_files,
+            "actor": record.actor_label,
+        },
+    )
+    return record
 
 
 def _remove_files(fields: Iterable[FieldFile]) -> int:

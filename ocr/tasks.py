@@ -41,13 +41,20 @@ def dispose_expired_task() -> dict[str, int]:
 
     Returns counts only: the result is stored in the task table.
     """
-    from ocr.retention import dispose, documents_due
+    from ocr.retention import (
+        dispose,
+        dispose_rejected_scans,
+        documents_due,
+        rejected_scans_due,
+    )
 
     records = dispose(documents_due(), actor=None)
+    records += dispose_rejected_scans(rejected_scans_due(), actor=None)
     return {
         "records": len(records),
         "documents": sum(r.documents for r in records),
         "pages": sum(r.pages for r in records),
         "files": sum(r.files for r in records),
         "field_values": sum(r.field_values for r in records),
+        "rejected_files": sum(r.rejected_files for r in records),
     }

@@ -25,6 +25,7 @@ class DisposalRecordAdmin(ReadOnlyModelAdmin):
         "pages",
         "files",
         "field_values",
+        "rejected_files",
         "cutoff_date",
         "actor_label",
     )

@@ -163,7 +163,7 @@ def test_dry_run_lists_exactly_what_the_real_run_disposes(documents) -> None:
     assert all(p.is_file() for p in paths + kept_paths)
 
     listing = run("--dry-run", "--today", TODAY.isoformat())
-    listed = sorted(int(n) for n in re.search(r"ids: ([\d, ]+)", listing)[1].split(", "))
+    listed = sorted(int(n) for n in re.search(r"documents ids: ([\d, ]+)", listing)[1].split(", "))
     assert listed == old_ids
     assert "shinkoku v1: 2 documents, received 2019-06-01 to 2021-03-31" in listing
     # The dry run changed nothing.
@@ -228,6 +228,7 @@ def test_dry_run_lists_exactly_what_the_real_run_disposes(documents) -> None:
         "disposal": record.pk,
         "form_type": record.form_type_id,
         "documents": 2,
+        "rejected_files": 0,
         "actor": "system",
     }
 
@@ -265,8 +266,61 @@ def test_the_scheduled_task_disposes_and_returns_counts_only(documents) -> None:
         "pages": 3,
         "files": 9,
         "field_values": 3 * documents["form_type"].fields.count(),
+        "rejected_files": 0,
     }
     assert dispose_expired_task()["documents"] == 0
+
+
+def refused(form_type: FormType, name: str, data: bytes, when: datetime) -> SourceFile:
+    batch = create_batch(form_type, department=form_type.department, source=Batch.Source.CLI)
+    [source] = ingest_files(batch, [(name, data)]).rejected
+    SourceFile.objects.filter(pk=source.pk).update(created_at=when)
+    source.refresh_from_db()
+    return source
+
+
+def test_scans_refused_at_intake_fall_due_by_the_same_rule(documents) -> None:
+    form_type = documents["form_type"]
+    # Kept when refused (nothing received is lost), and named after the person on it.
+    old = refused(form_type, "山田太郎-破損.png", b"\x89PNG\r\n\x1a\n broken", tokyo(2020, 5, 1))
+    assert old.status == SourceFile.Status.REJECTED and old.file.name
+    old_path = Path(settings.MEDIA_ROOT) / old.file.name
+    assert old_path.is_file()
+    # A second copy of an accepted scan: flagged, not stored, but its name is personal too.
+    accepted = documents["old"][0].source_file
+    copy = refused(form_type, "山田太郎-再送.png", scan(1), tokyo(2020, 6, 1))
+    assert copy.status == SourceFile.Status.DUPLICATE and accepted.sha256 == copy.sha256
+    recent = refused(form_type, "山田太郎-新.png", b"plain text", tokyo(2025, 5, 1))
+    recent_path = Path(settings.MEDIA_ROOT) / recent.file.name
+
+    listing = run("--dry-run", "--today", TODAY.isoformat())
+    listed = re.search(r"rejected scans ids: ([\d, ]+)", listing)[1]
+    assert sorted(int(n) for n in listed.split(", ")) == [old.pk, copy.pk]
+    assert old_path.is_file()
+
+    output = run("--today", TODAY.isoformat())
+    assert "2 rejected scans" in output
+    assert not old_path.exists() and recent_path.is_file()
+    for source in (old, copy):
+        source.refresh_from_db()
+        assert (source.file.name, source.original_name) == ("", "")
+        # The reason stays: what was refused and why is still on record.
+        assert source.status in (SourceFile.Status.REJECTED, SourceFile.Status.DUPLICATE)
+        assert source.error_code
+    recent.refresh_from_db()
+    assert recent.original_name == "山田太郎-新.png"
+
+    record = DisposalRecord.objects.get(rejected_files=2)
+    assert (record.documents, record.files, record.first_document_id) == (0, 1, None)
+    assert (record.received_from, record.received_until) == (date(2020, 5, 1), date(2020, 6, 1))
+    text = " ".join(str(getattr(record, f.attname)) for f in DisposalRecord._meta.fields)
+    assert "山田" not in text and ".png" not in text
+    entry = AuditEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(DisposalRecord), object_pk=str(record.pk)
+    )
+    assert entry.additional_data["rejected_files"] == 2
+    # Once is enough.
+    assert "no rejected scans to dispose" in run("--dry-run", "--today", TODAY.isoformat())
 
 
 def test_the_daily_schedule_exists_after_migrate() -> None:

@@ -14,8 +14,10 @@ from ocr.retention import (
     RULE,
     TOKYO,
     dispose,
+    dispose_rejected_scans,
     documents_due,
     expiry_cutoff,
+    rejected_scans_due,
     today_in_tokyo,
 )
 
@@ -55,25 +57,33 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"no user {user!r}")
         due = documents_due(day)
+        refused = rejected_scans_due(day)
         if dry_run:
-            self._list(due.values_list("pk", "form_type_id", "created_at"), day)
+            self._list(due.values_list("pk", "form_type_id", "created_at"), day, "documents")
+            self._list(
+                refused.values_list("pk", "form_type_id", "created_at"), day, "rejected scans"
+            )
+            self.stdout.write(f"{day}: dry run, nothing changed.")
             return
         records = dispose(due, actor=actor, today=day)
+        records += dispose_rejected_scans(refused, actor=actor, today=day)
         if not records:
             self.stdout.write(f"{day}: nothing to dispose.")
         for record in records:
             self.stdout.write(
                 f"disposal #{record.pk} {record.form_code} v{record.form_version}: "
                 f"{record.documents} documents, {record.pages} pages, {record.files} files, "
-                f"{record.field_values} field values; received {record.received_from} to "
+                f"{record.field_values} field values, {record.rejected_files} rejected scans; "
+                f"received {record.received_from} to "
                 f"{record.received_until} (before {record.cutoff_date}); "
                 f"{record.rule}; by {record.actor_label}"
             )
 
-    def _list(self, rows: Any, day: date) -> None:
+    def _list(self, rows: Any, day: date, what: str) -> None:
+        """One line per form type version: how many WHAT (documents, rejected scans), ids."""
         rows = list(rows)
         if not rows:
-            self.stdout.write(f"{day}: nothing to dispose (dry run).")
+            self.stdout.write(f"{day}: no {what} to dispose (dry run).")
             return
         form_types = FormType.objects.in_bulk({form_type_id for _, form_type_id, _ in rows})
         for form_type_id, group in groupby(rows, key=lambda row: row[1]):
@@ -82,10 +92,9 @@ class Command(BaseCommand):
             received = [created.astimezone(TOKYO).date() for _, _, created in items]
             ids = ", ".join(str(pk) for pk, _, _ in items)
             self.stdout.write(
-                f"would dispose {form_type.code} v{form_type.version}: {len(items)} documents, "
+                f"would dispose {form_type.code} v{form_type.version}: {len(items)} {what}, "
                 f"received {min(received)} to {max(received)} "
                 f"(before {expiry_cutoff(form_type, day)}); "
                 f"{RULE.format(years=form_type.retention_years)}"
             )
-            self.stdout.write(f"  ids: {ids}")
-        self.stdout.write(f"{day}: dry run, nothing changed.")
+            self.stdout.write(f"  {what} ids: {ids}")
