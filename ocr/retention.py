@@ -240,9 +240,7 @@ def dispose_rejected_scans(
                 continue
             files = _remove_files(source.file for source in rows)
             # The file name goes too: people name scans after the person on them.
-            SourceFile.objects.filter(pk__in=[r.pk for r in rows]).update(
-                file="", original_name=""
-            )
+            SourceFile.objects.filter(pk__in=[r.pk for r in rows]).update(file="", original_name="")
             received = [timezone.localdate(r.created_at, timezone=TOKYO) for r in rows]
             records.append(
                 _record(form_type, today, actor, received, files=files, rejected_files=len(rows))
