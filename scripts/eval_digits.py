@@ -92,6 +92,7 @@ def evaluate(dpis: tuple[float, ...] = (300.0,), seed: int = 2024) -> dict[str, 
     rec = dg.DigitRecognizer()
     results: dict[str, object] = {}
     all_conf, all_ok = [], []
+    per_source_ok: dict[str, list[np.ndarray]] = {}
     for source in ("semeion", "mnist"):
         x, y = dd.load_split("eval", source)
         raw_pred = rec.logits(list(x)).argmax(1)
@@ -112,6 +113,7 @@ def evaluate(dpis: tuple[float, ...] = (300.0,), seed: int = 2024) -> dict[str, 
                 ok = pred == lab
                 all_conf.append(conf)
                 all_ok.append(ok)
+                per_source_ok.setdefault(source, []).append(ok)
                 res[f"cells_{border}_{int(dpi)}dpi"] = {
                     "accuracy": round(float(ok.mean()), 4),
                     "min_per_digit": min(per_digit(pred, lab).values()),
@@ -119,6 +121,17 @@ def evaluate(dpis: tuple[float, ...] = (300.0,), seed: int = 2024) -> dict[str, 
                     "read_as_empty": int((pred == -1).sum()),
                 }
         results[source] = res
+    # The whole held-out split (both sources, every border and resolution) in one figure.
+    everything = np.concatenate(all_ok)
+    results["held_out_in_cells"] = {
+        "digits_read": int(everything.size),
+        "errors": int((~everything).sum()),
+        "accuracy": round(float(everything.mean()), 4),
+        **{
+            f"{source}_accuracy": round(float(np.concatenate(oks).mean()), 4)
+            for source, oks in per_source_ok.items()
+        },
+    }
     results["calibration"] = reliability(np.concatenate(all_conf), np.concatenate(all_ok))
     # Empty cells (border remnants, noise): how many are read as empty, with what confidence.
     rng = np.random.default_rng(seed + 1)
