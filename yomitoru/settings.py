@@ -252,6 +252,9 @@ INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(INGEST_MAX_PIXELS))
 INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 20, minimum=1)
 TESSERACT_TIMEOUT = env_int("TESSERACT_TIMEOUT", 30, minimum=1)
+# OpenCV threads per reading process. Workers are processes, one per core: 1 avoids
+# oversubscribing the cores (measured on 2 cores, 2 workers: 0.96 -> 1.12 pages/s).
+OCR_OPENCV_THREADS = env_int("OCR_OPENCV_THREADS", 1, minimum=1)
 
 LOGGING = {
     "version": 1,
