@@ -65,21 +65,30 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=TOKYO)
 
 
-def _due_condition(retention_years: int, today: date) -> Q:
-    cutoff = date(fiscal_year(today) - retention_years, 4, 1)
-    return Q(form_type__retention_years=retention_years, created_at__lt=_start_of(cutoff))
+def _due_condition(today: date) -> Q | None:
+    """Received (``created_at``) before the cut-off of its form type's retention period.
+
+    One condition per distinct retention period (a handful), not per form type version; None
+    when there are no form types.
+    """
+    periods = FormType.objects.order_by().values_list("retention_years", flat=True).distinct()
+    conditions = [
+        Q(
+            form_type__retention_years=years,
+            created_at__lt=_start_of(date(fiscal_year(today) - years, 4, 1)),
+        )
+        for years in sorted(set(periods))
+    ]
+    return reduce(operator.or_, conditions) if conditions else None
 
 
 def documents_due(today: date | None = None) -> QuerySet[Document]:
     """Documents past retention on TODAY and not yet disposed, oldest first per form type."""
-    today = today or today_in_tokyo()
-    # One condition per distinct retention period (a handful), not per form type version.
-    periods = FormType.objects.order_by().values_list("retention_years", flat=True).distinct()
-    conditions = [_due_condition(years, today) for years in sorted(set(periods))]
-    if not conditions:
+    due = _due_condition(today or today_in_tokyo())
+    if due is None:
         return Document.objects.none()
     return (
-        Document.objects.filter(reduce(operator.or_, conditions))
+        Document.objects.filter(due)
         .exclude(status=Document.Status.DISPOSED)
         .order_by("form_type_id", "created_at", "pk")
     )
@@ -90,14 +99,12 @@ REFUSED_AT_INTAKE = (SourceFile.Status.REJECTED, SourceFile.Status.DUPLICATE)
 
 def rejected_scans_due(today: date | None = None) -> QuerySet[SourceFile]:
     """Scans refused at intake (no document) past retention on TODAY, not yet disposed."""
-    today = today or today_in_tokyo()
-    periods = FormType.objects.order_by().values_list("retention_years", flat=True).distinct()
-    conditions = [_due_condition(years, today) for years in sorted(set(periods))]
-    if not conditions:
+    due = _due_condition(today or today_in_tokyo())
+    if due is None:
         return SourceFile.objects.none()
     return (
         SourceFile.objects.filter(
-            reduce(operator.or_, conditions),
+            due,
             status__in=REFUSED_AT_INTAKE,
             documents__isnull=True,
         )
