@@ -1,7 +1,7 @@
 """Train the handwritten-digit CNN for comb cells and export it to ONNX (training only: torch).
 
     pip install -r requirements-train.txt
-    python scripts/train_digits.py    # 2 members (seeds 1, 2); ~10-18 min each on 2 CPU cores
+    python scripts/train_digits.py    # 2 members (seeds 1, 2); ~25-35 min each on 2 CPU cores
     python scripts/eval_digits.py     # also run at the end of training, with --write-meta
 
 Each member (one per ``--seeds`` value) is trained on its own augmentation of the data and
@@ -435,8 +435,8 @@ def calibrate(out: Path, members: list[dict]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--copies", type=int, default=7, help="augmented copies of each sample")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--copies", type=int, default=8, help="augmented copies of each sample")
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--font-repeat", type=int, default=3)
     ap.add_argument("--semeion-repeat", type=int, default=3, help="times each Semeion digit")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="one member per seed")
