@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
-from django.conf import settings
 
 from forms_catalog.models import FieldDefinition, FormPage, FormType
 from ocr.pipeline.align import AlignmentResult, PreparedReference, align_page, prepare_reference
@@ -87,7 +86,6 @@ def read_scan(
     definitions: list[FieldDefinition] | None = None,
 ) -> ScanReading:
     """Align each scanned page to its reference page and read the fields on it."""
-    cv2.setNumThreads(settings.OCR_OPENCV_THREADS)
     definitions = definitions if definitions is not None else list(form_type.fields.all())
     references = {p.number: p for p in form_type.pages.all()}
     outcomes: list[PageOutcome] = []

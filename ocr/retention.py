@@ -168,15 +168,23 @@ def dispose(
         selected = documents_due(today).filter(pk__in=documents.values("pk"))
     else:
         selected = documents_due(today).filter(pk__in=[d.pk for d in documents])
-    groups: dict[int, list[int]] = defaultdict(list)
-    for pk, form_type_id in selected.values_list("pk", "form_type_id"):
-        groups[form_type_id].append(pk)
     records = []
-    for form_type in FormType.objects.filter(pk__in=groups).order_by("code", "version"):
-        record = _dispose_group(form_type, groups[form_type.pk], actor=actor, today=today)
+    for form_type, ids in _by_form_type(selected):
+        record = _dispose_group(form_type, ids, actor=actor, today=today)
         if record is not None:
             records.append(record)
     return records
+
+
+def _by_form_type(
+    selected: QuerySet[Document] | QuerySet[SourceFile],
+) -> list[tuple[FormType, list[int]]]:
+    """The ids of SELECTED per form type version, in catalog order."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk, form_type_id in selected.values_list("pk", "form_type_id"):
+        groups[form_type_id].append(pk)
+    form_types = FormType.objects.filter(pk__in=groups).order_by("code", "version")
+    return [(form_type, groups[form_type.pk]) for form_type in form_types]
 
 
 def _dispose_group(
@@ -230,17 +238,14 @@ def dispose_rejected_scans(
     per form type version. Running it again disposes nothing more."""
     today = today or today_in_tokyo()
     selected = rejected_scans_due(today).filter(pk__in=sources.values("pk"))
-    groups: dict[int, list[int]] = defaultdict(list)
-    for pk, form_type_id in selected.values_list("pk", "form_type_id"):
-        groups[form_type_id].append(pk)
     records = []
-    for form_type in FormType.objects.filter(pk__in=groups).order_by("code", "version"):
+    for form_type, ids in _by_form_type(selected):
         with transaction.atomic():
             rows = list(
                 rejected_scans_due(today)
                 # Only the scans' rows: PostgreSQL cannot lock the outer join's null side.
                 .select_for_update(of=("self",))
-                .filter(pk__in=groups[form_type.pk])
+                .filter(pk__in=ids)
                 .only("file", "created_at")
             )
             if not rows:
@@ -260,7 +265,14 @@ def _record(
     today: date,
     actor: User | None,
     received: list[date],
-    **counts: int,
+    *,
+    files: int,
+    documents: int = 0,
+    pages: int = 0,
+    field_values: int = 0,
+    rejected_files: int = 0,
+    first_document_id: int | None = None,
+    last_document_id: int | None = None,
 ) -> DisposalRecord:
     """The DisposalRecord of one disposal and its audit entry (counts only, no names)."""
     record = DisposalRecord.objects.create(
@@ -271,14 +283,17 @@ def _record(
         rule=RULE.format(years=form_type.retention_years),
         retention_years=form_type.retention_years,
         cutoff_date=expiry_cutoff(form_type, today),
-        documents=counts.pop("documents", 0),
-        pages=counts.pop("pages", 0),
-        field_values=counts.pop("field_values", 0),
+        documents=documents,
+        pages=pages,
+        files=files,
+        field_values=field_values,
+        rejected_files=rejected_files,
+        first_document_id=first_document_id,
+        last_document_id=last_document_id,
         received_from=min(received),
         received_until=max(received),
         actor=actor,
         actor_label=actor.get_username() if actor else DisposalRecord.SYSTEM_ACTOR,
-        **counts,
     )
     AuditEntry.objects.log_create(
         record,
