@@ -26,13 +26,15 @@ test: setup test-packages lint check-types
 
 setup: system-packages $(VENV)/.installed
 
-# Debian packages the app needs: Tesseract with Japanese data and a Japanese font.
+# Debian packages the app needs: Tesseract with Japanese data, its headers (tesserocr is built
+# against Debian's libtesseract, see requirements.txt) and a Japanese font.
 system-packages:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx jpn \
-	    || ! fc-list :lang=ja | grep -q . ; then \
-	  echo "Installing tesseract-ocr, tesseract-ocr-jpn and Japanese fonts (apt)"; \
+	    || ! pkg-config --exists tesseract lept 2>/dev/null || ! fc-list :lang=ja | grep -q . ; then \
+	  echo "Installing tesseract-ocr, tesseract-ocr-jpn, libtesseract-dev and Japanese fonts (apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    tesseract-ocr tesseract-ocr-jpn fonts-ipaexfont fonts-noto-cjk; \
+	    tesseract-ocr tesseract-ocr-jpn libtesseract-dev libleptonica-dev pkg-config \
+	    fonts-ipaexfont fonts-noto-cjk; \
 	fi
 
 # Browser tests drive Debian's Chromium; no browser is ever downloaded by a test tool.
