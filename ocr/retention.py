@@ -124,9 +124,24 @@ def count_due(form_type: FormType, on: date) -> int:
     )
 
 
+def count_refused_due(form_type: FormType, on: date) -> int:
+    """Scans of FORM_TYPE refused at intake, past retention on ON and not yet disposed."""
+    return (
+        SourceFile.objects.filter(
+            form_type=form_type,
+            status__in=REFUSED_AT_INTAKE,
+            documents__isnull=True,
+            created_at__lt=_start_of(expiry_cutoff(form_type, on)),
+        )
+        .exclude(file="", original_name="")
+        .count()
+    )
+
+
 @dataclass(frozen=True)
 class Outlook:
-    """What falls due for one form type version: now, within 30 / 90 days, at the next cut."""
+    """What falls due for one form type version: now, within 30 / 90 days, at the next cut;
+    and the scans refused at intake that are due now."""
 
     cutoff: date
     due_now: int
@@ -134,6 +149,7 @@ class Outlook:
     due_in_90_days: int
     next_cutoff_date: date
     due_at_next_cutoff: int
+    refused_scans_due_now: int
 
 
 def outlook(form_type: FormType, today: date | None = None) -> Outlook:
@@ -148,6 +164,7 @@ def outlook(form_type: FormType, today: date | None = None) -> Outlook:
         due_in_90_days=count_due(form_type, today + timedelta(days=90)) - now,
         next_cutoff_date=following,
         due_at_next_cutoff=count_due(form_type, following) - now,
+        refused_scans_due_now=count_refused_due(form_type, today),
     )
 
 

@@ -49,6 +49,7 @@ class RetentionReportAdmin(ReadOnlyModelAdmin):
         "due_in_90_days",
         "next_cutoff_date",
         "due_at_next_cutoff",
+        "refused_scans_due_now",
     )
     list_display_links = None
     ordering = ("code", "-version")
@@ -84,3 +85,7 @@ class RetentionReportAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("due at the next cut-off"))
     def due_at_next_cutoff(self, obj: RetentionReport) -> int:
         return self._outlook(obj).due_at_next_cutoff
+
+    @admin.display(description=_("refused scans due now"))
+    def refused_scans_due_now(self, obj: RetentionReport) -> int:
+        return self._outlook(obj).refused_scans_due_now

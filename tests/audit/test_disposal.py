@@ -292,6 +292,8 @@ def test_scans_refused_at_intake_fall_due_by_the_same_rule(documents) -> None:
     assert copy.status == SourceFile.Status.DUPLICATE and accepted.sha256 == copy.sha256
     recent = refused(form_type, "山田太郎-新.png", b"plain text", tokyo(2025, 5, 1))
     recent_path = Path(settings.MEDIA_ROOT) / recent.file.name
+    # The retention report counts them too.
+    assert outlook(form_type, TODAY).refused_scans_due_now == 2
 
     listing = run("--dry-run", "--today", TODAY.isoformat())
     listed = re.search(r"rejected scans ids: ([\d, ]+)", listing)[1]
@@ -321,6 +323,7 @@ def test_scans_refused_at_intake_fall_due_by_the_same_rule(documents) -> None:
     assert entry.additional_data["rejected_files"] == 2
     # Once is enough.
     assert "no rejected scans to dispose" in run("--dry-run", "--today", TODAY.isoformat())
+    assert outlook(form_type, TODAY).refused_scans_due_now == 0
 
 
 def test_the_daily_schedule_exists_after_migrate() -> None:
@@ -346,4 +349,5 @@ def test_the_retention_report_shows_what_falls_due(client, documents) -> None:
     response = client.get(url)
     assert response.status_code == 200
     assert "shinkoku" in response.content.decode()
+    assert "廃棄対象の受付拒否ファイル数" in response.content.decode()
     assert client.get(reverse("admin:audit_disposalrecord_changelist")).status_code == 403
