@@ -1,6 +1,10 @@
 """Evaluate the digit recogniser on the held-out writers (no torch: runtime module only).
 
     python scripts/eval_digits.py [--write-meta] [--dpi 300]
+    python scripts/eval_digits.py --split calib --model var/digit-training/cand.onnx  # choosing
+
+``--split calib`` runs the same measurement on the calibration split, to choose between candidate
+models without looking at the held-out writers; ``--model`` reads a candidate (with its .json).
 
 Reports, separately for the held-out Semeion writer blocks and the held-out MNIST slice:
 (a) accuracy per digit on the raw normalised images (CNN only), and
@@ -88,13 +92,18 @@ def reliability(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[s
     return {"ece": round(float(ece), 4), "bins": rows, "accepted_at": top}
 
 
-def evaluate(dpis: tuple[float, ...] = (300.0,), seed: int = 2024) -> dict[str, object]:
-    rec = dg.DigitRecognizer()
+def evaluate(
+    dpis: tuple[float, ...] = (300.0,),
+    seed: int = 2024,
+    split: str = "eval",
+    model: Path = dg.MODEL_PATH,
+) -> dict[str, object]:
+    rec = dg.DigitRecognizer(model, model.with_suffix(".json"))
     results: dict[str, object] = {}
     all_conf, all_ok = [], []
     per_source_ok: dict[str, list[np.ndarray]] = {}
     for source in ("semeion", "mnist"):
-        x, y = dd.load_split("eval", source)
+        x, y = dd.load_split(split, source)
         raw_pred = rec.logits(list(x)).argmax(1)
         res: dict[str, object] = {
             "n": len(y),
@@ -123,7 +132,7 @@ def evaluate(dpis: tuple[float, ...] = (300.0,), seed: int = 2024) -> dict[str, 
         results[source] = res
     # The whole held-out split (both sources, every border and resolution) in one figure.
     everything = np.concatenate(all_ok)
-    results["held_out_in_cells"] = {
+    results["held_out_in_cells" if split == "eval" else f"{split}_in_cells"] = {
         "digits_read": int(everything.size),
         "errors": int((~everything).sum()),
         "accuracy": round(float(everything.mean()), 4),
@@ -163,8 +172,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--write-meta", action="store_true", help="store the figures in digits.json")
     ap.add_argument("--dpi", type=float, nargs="+", default=[300.0, 200.0, 600.0])
+    ap.add_argument("--split", choices=["eval", "calib"], default="eval")
+    ap.add_argument("--model", type=Path, default=dg.MODEL_PATH, help="ONNX file (.json beside)")
     args = ap.parse_args()
-    res = evaluate(tuple(args.dpi))
+    if args.write_meta and (args.split != "eval" or args.model != dg.MODEL_PATH):
+        ap.error("--write-meta stores the held-out figures of the shipped model only")
+    res = evaluate(tuple(args.dpi), split=args.split, model=args.model)
     print(json.dumps(res, indent=1))
     if args.write_meta:
         meta = json.loads(dg.META_PATH.read_text(encoding="utf-8"))
