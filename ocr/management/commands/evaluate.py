@@ -63,7 +63,7 @@ class Command(BaseCommand):
             f"split={split} forms={len(opts['forms'])}"
         )
         if opts["calibrate"]:
-            self._calibrate(result, source)
+            self._calibrate(result, source, self._report(result, split, wall, opts["workers"]))
             return
         report = self._report(result, split, wall, opts["workers"])
         report["samples_per_form"] = opts["samples"]
@@ -115,7 +115,8 @@ class Command(BaseCommand):
             wall = time.perf_counter() - started
         return result, wall
 
-    def _calibrate(self, result: RunResult, source: str) -> None:
+    def _calibrate(self, result: RunResult, source: str, report: dict) -> None:
+        """Fit the maps and thresholds, then print the calibration split as they route it."""
         maps = fit_calibration(result)
         save_maps(maps, source)
         for f in result.fields:
@@ -138,7 +139,8 @@ class Command(BaseCommand):
             f.auto_accepted = (
                 kind_row is not None and f.valid and f.confidence >= kind_row["threshold"]
             )
-        self.stdout.write(markdown(self._report(result, "calib", 0.0, 1)))
+        report["kinds"] = summarise(result)
+        self.stdout.write(markdown(report))
         missing = sorted({f.kind for f in result.fields} - set(chosen))
         if missing:
             self.stdout.write(f"  always reviewed (target not met): {', '.join(missing)}")
