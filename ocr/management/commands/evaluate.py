@@ -88,7 +88,9 @@ class Command(BaseCommand):
         """Generate the scans (not timed), then read them in ``workers`` processes (timed)."""
         workers = max(1, opts["workers"])
         with tempfile.TemporaryDirectory() as folder:
-            connections.close_all()
+            if workers > 1:
+                # Forked processes must not share this process's database connections.
+                connections.close_all()
             corpus = generate_corpus(
                 opts["forms"],
                 opts["samples"],
@@ -102,7 +104,6 @@ class Command(BaseCommand):
                 result = read_corpus(corpus, thresholds, opts["baseline"])
             else:
                 # Each process reads its share, as qcluster workers would.
-                connections.close_all()
                 parts = [
                     (corpus[i::workers], thresholds, opts["baseline"] // workers)
                     for i in range(workers)
