@@ -97,21 +97,19 @@ def documents_due(today: date | None = None) -> QuerySet[Document]:
 REFUSED_AT_INTAKE = (SourceFile.Status.REJECTED, SourceFile.Status.DUPLICATE)
 
 
+def _refused_kept() -> QuerySet[SourceFile]:
+    """Scans refused at intake (no document) whose file or name is still kept (once disposed,
+    both are gone)."""
+    refused = SourceFile.objects.filter(status__in=REFUSED_AT_INTAKE, documents__isnull=True)
+    return refused.exclude(file="", original_name="")
+
+
 def rejected_scans_due(today: date | None = None) -> QuerySet[SourceFile]:
     """Scans refused at intake (no document) past retention on TODAY, not yet disposed."""
     due = _due_condition(today or today_in_tokyo())
     if due is None:
         return SourceFile.objects.none()
-    return (
-        SourceFile.objects.filter(
-            due,
-            status__in=REFUSED_AT_INTAKE,
-            documents__isnull=True,
-        )
-        # Disposed already: both the file and its name are gone.
-        .exclude(file="", original_name="")
-        .order_by("form_type_id", "created_at", "pk")
-    )
+    return _refused_kept().filter(due).order_by("form_type_id", "created_at", "pk")
 
 
 def count_due(form_type: FormType, on: date) -> int:
@@ -127,13 +125,8 @@ def count_due(form_type: FormType, on: date) -> int:
 def count_refused_due(form_type: FormType, on: date) -> int:
     """Scans of FORM_TYPE refused at intake, past retention on ON and not yet disposed."""
     return (
-        SourceFile.objects.filter(
-            form_type=form_type,
-            status__in=REFUSED_AT_INTAKE,
-            documents__isnull=True,
-            created_at__lt=_start_of(expiry_cutoff(form_type, on)),
-        )
-        .exclude(file="", original_name="")
+        _refused_kept()
+        .filter(form_type=form_type, created_at__lt=_start_of(expiry_cutoff(form_type, on)))
         .count()
     )
 

@@ -63,7 +63,7 @@ class Command(BaseCommand):
             f"split={split} forms={len(opts['forms'])}"
         )
         if opts["calibrate"]:
-            self._calibrate(result, source, self._report(result, split, wall, opts["workers"]))
+            self._calibrate(result, source, wall, opts["workers"])
             return
         report = self._report(result, split, wall, opts["workers"])
         report["samples_per_form"] = opts["samples"]
@@ -116,7 +116,7 @@ class Command(BaseCommand):
             wall = time.perf_counter() - started
         return result, wall
 
-    def _calibrate(self, result: RunResult, source: str, report: dict) -> None:
+    def _calibrate(self, result: RunResult, source: str, wall: float, workers: int) -> None:
         """Fit the maps and thresholds, then print the calibration split as they route it."""
         maps = fit_calibration(result)
         save_maps(maps, source)
@@ -140,8 +140,7 @@ class Command(BaseCommand):
             f.auto_accepted = (
                 kind_row is not None and f.valid and f.confidence >= kind_row["threshold"]
             )
-        report["kinds"] = summarise(result)
-        self.stdout.write(markdown(report))
+        self.stdout.write(markdown(self._report(result, "calib", wall, workers)))
         missing = sorted({f.kind for f in result.fields} - set(chosen))
         if missing:
             self.stdout.write(f"  always reviewed (target not met): {', '.join(missing)}")
