@@ -11,6 +11,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from forms_catalog.models import FieldDefinition
@@ -38,17 +39,22 @@ READABLE = (
 
 
 def _claim(document_id: int) -> bool:
-    """Take the document for this run; False when a person already works on it."""
-    claimed = Document.objects.filter(pk=document_id, status__in=READABLE).update(
-        status=Document.Status.PROCESSING
-    )
-    if not claimed:
-        return False
+    """Take the document for this run; False when a person already works on it.
+
+    The "no field touched by a person" test is part of the conditional update itself: checked
+    after it, a skipped run would leave the document in processing, a state nothing leaves, and
+    checked before it, a correction could slip in between the check and the update.
+    """
     touched = ExtractedField.objects.filter(
-        document_id=document_id,
+        document_id=OuterRef("pk"),
         status__in=[ExtractedField.Status.CORRECTED, ExtractedField.Status.CONFIRMED],
-    ).exists()
-    return not touched
+    )
+    claimed = (
+        Document.objects.filter(pk=document_id, status__in=READABLE)
+        .filter(~Exists(touched))
+        .update(status=Document.Status.PROCESSING)
+    )
+    return claimed == 1
 
 
 def run_document(document_id: int, engine: Engine | None = None) -> str:

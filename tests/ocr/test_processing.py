@@ -60,6 +60,10 @@ def test_a_document_a_person_corrected_is_not_read_again(catalog) -> None:
     Document.objects.filter(pk=document.pk).update(status=Document.Status.NEEDS_REVIEW)
     assert run_document(document.pk, fake_engine(furusato, {})) == "skipped"
     assert OcrRun.objects.filter(document=document).count() == 1
+    # A skipped run must leave the status alone: nothing moves a document out of processing
+    # once no run is going on, so it would vanish from the review queue for good.
+    document.refresh_from_db()
+    assert document.status == Document.Status.NEEDS_REVIEW
 
 
 def test_bad_scans_end_with_a_reason_and_the_good_ones_are_read(catalog) -> None:
