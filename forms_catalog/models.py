@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,7 @@ class FormType(models.Model):
             ("process", _("Can upload and verify documents of this form type")),
             ("view_mynumber", _("Can view My Numbers on this form type")),
             ("export", _("Can export data of this form type")),
+            ("view_statistics", _("Can view aggregate counts of this form type")),
         ]
 
     def __str__(self) -> str:
@@ -118,10 +120,25 @@ class FieldDefinition(models.Model):
         ordering = ["form_type", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["form_type", "key"], name="field_unique_key"),
+            # Masking, redaction and the lookup digest all key on ``sensitive``: a My Number
+            # saved without it would be shown, logged and exported in clear.
+            models.CheckConstraint(
+                condition=~models.Q(kind=FieldKind.MYNUMBER) | models.Q(sensitive=True),
+                name="field_mynumber_always_sensitive",
+                violation_error_message=_("A My Number field must be sensitive."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.key})"
+
+    def clean(self) -> None:
+        # The check constraint would refuse the row anyway; this names the checkbox to tick
+        # in the admin instead of failing the save with an IntegrityError.
+        if self.kind == FieldKind.MYNUMBER and not self.sensitive:
+            raise ValidationError(
+                {"sensitive": _("A My Number field must be sensitive.")}, code="mynumber_sensitive"
+            )
 
     @property
     def is_comb(self) -> bool:
