@@ -6,11 +6,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.utils import timezone
-
 from forms_catalog.models import FieldDefinition, FormType
 from ocr.models import Document, ExtractedField
+from yomitoru.lib.csvsafe import spreadsheet_safe
 from yomitoru.lib.mynumber import MASK
 
 # Documents whose values are final: read with confidence, or checked by a person.
@@ -28,10 +26,13 @@ def csv_bytes(
     definitions = list(form_type.fields.order_by("order"))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["document_id", "batch_id", *[d.export_column or d.key for d in definitions]])
+    # Column names come from form definitions, which may be imported from a file.
+    columns = [spreadsheet_safe(d.export_column or d.key) for d in definitions]
+    writer.writerow(["document_id", "batch_id", *columns])
     count = 0
     for document in documents:
-        values = _values(document, definitions, show_sensitive)
+        # Readings and corrections are free text and may start like a formula.
+        values = [spreadsheet_safe(v) for v in _values(document, definitions, show_sensitive)]
         writer.writerow([document.pk, document.batch_id, *values])
         count += 1
     return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
@@ -49,11 +50,3 @@ def _values(document: Document, definitions: list[FieldDefinition], show: bool) 
 
 def _final(field: ExtractedField) -> str:
     return field.final_value if field.final_value else ""
-
-
-@transaction.atomic
-def mark_exported(documents: Iterable[Document]) -> None:
-    ids = [d.pk for d in documents]
-    Document.objects.filter(pk__in=ids).update(
-        status=Document.Status.EXPORTED, exported_at=timezone.now()
-    )
