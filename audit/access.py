@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.models import AuditEntry
 from yomitoru.logs import redact
@@ -25,7 +26,8 @@ class Access(models.TextChoices):
     IMAGE = "image", _("Viewed image")
     CROP = "crop", _("Viewed field image")
     REVEAL = "reveal", _("Revealed My Number")
-    EXPORT = "export", _("Exported")
+    # An act, not the document status "Exported" (出力済): its own msgctxt, its own words.
+    EXPORT = "export", pgettext_lazy("access kind", "Exported")
     SEARCH_MYNUMBER = "search_mynumber", _("Searched by My Number")
     AUDIT_VIEW = "audit_view", _("Viewed audit log")
     AUDIT_EXPORT = "audit_export", _("Exported audit log")
@@ -57,8 +59,10 @@ def log_access(
     *,
     reason: str = "",
     count: int | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    data: dict[str, Any] = {"access": access.value, **scope_of(obj)}
+    """``details``: what was shown (counts, page numbers, flags), never a value."""
+    data: dict[str, Any] = {"access": access.value, **scope_of(obj), **(details or {})}
     if reason:
         data["reason"] = redact(reason)[:200]
     if count is not None:

@@ -67,7 +67,8 @@ class Batch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.form_type.code}"
+        # No related row: lists print every batch's name, one query each otherwise.
+        return f"#{self.pk}"
 
 
 class SourceFile(models.Model):
@@ -264,7 +265,42 @@ class ExtractedField(models.Model):
 
     def __str__(self) -> str:
         # Never the value: __str__ reaches audit entries and admin messages.
-        return f"#{self.document_id} {self.definition.key}"
+        return f"#{self.document_id} {self.definition.label}"
+
+
+class Reveal(models.Model):
+    """One person's explicit, reasoned reveal of one document's My Numbers, until it expires.
+
+    A row, not a session entry: it holds whatever else the browser sends in parallel (the
+    page's lazy images save the session too), it is the same on every web worker, and an
+    officer can see who had which document revealed and until when.
+    """
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="reveals", verbose_name=_("document")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("revealed by"),
+    )
+    # Passed through the log redaction before it is stored: never a number.
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("revealed at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("shown until"))
+
+    class Meta:
+        verbose_name = _("My Number reveal")
+        verbose_name_plural = _("My Number reveals")
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves "is this document revealed to this person now?", asked per image request.
+            models.Index(fields=["user", "document", "expires_at"], name="reveal_user_doc_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.document_id}"
 
 
 class OcrRun(models.Model):

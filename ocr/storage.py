@@ -29,7 +29,7 @@ def read_file(field: FieldFile) -> bytes:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """PNG, for images sent to a browser (downscaled pages, field crops)."""
+    """Lossless PNG (fast compression)."""
     ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise ValueError("cannot encode image")

@@ -245,6 +245,9 @@ AUDIT_REVEALS_PER_HOUR = env_int("AUDIT_REVEALS_PER_HOUR", 10, minimum=1)
 AUDIT_EXPORTS_PER_HOUR = env_int("AUDIT_EXPORTS_PER_HOUR", 5, minimum=1)
 OFFICE_HOURS = env_str("OFFICE_HOURS", "08:00-19:00")
 
+# How long an explicit reveal shows a document's My Numbers to the person who asked.
+REVEAL_MINUTES = env_int("REVEAL_MINUTES", 10, minimum=1)
+
 # Ingest limits (see ocr/pipeline/ingest.py).
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)

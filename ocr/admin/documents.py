@@ -2,69 +2,121 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import Access, LogsChangeViewAccess, log_access
+from audit.access import Access, log_access
 from ocr import views
 from ocr.admin.batches import ReadOnlyAdmin
-from ocr.exports import EXPORTABLE, csv_bytes, mark_exported
-from ocr.models import Document
-from ocr.permissions import can_export, can_view_mynumber
-from ocr.reveal import is_revealed
-from yomitoru.lib.mynumber import MASK
+from ocr.disclosure import active_reveal, open_document, shown_value
+from ocr.exports import EXPORTABLE, csv_bytes
+from ocr.models import Batch, Document
+from ocr.permissions import can_export, can_view_mynumber, form_types_with
+from ocr.services import mark_exported
+from yomitoru.admin_site import display_name
+
+DIGEST_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 class MyNumberDigestFilter(admin.SimpleListFilter):
-    """Set by the POST-only My Number search: the URL carries a keyed digest, never the number."""
+    """Set by the POST-only My Number search: the URL carries a keyed digest, never the number.
+
+    Only documents of form types whose numbers the user may see are matched. The filter is
+    shown in the sidebar while it is active, with a link that clears it.
+    """
 
     title = _("My Number search")
     parameter_name = "mynumber_digest"
+    template = "admin/ocr/document/mynumber_filter.html"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list:
         return []
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(fields__value_digest=self.value()).distinct()
-        return queryset
-
     def has_output(self) -> bool:
-        return False
+        # Django applies only the filters that have output: this one must, or it is ignored.
+        return True
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "active": self.value() is not None,
+            "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if not DIGEST_PATTERN.match(value):
+            raise IncorrectLookupParameters(_("Not a My Number search."))
+        user = cast(User, request.user)
+        return queryset.filter(
+            form_type__in=form_types_with(user, "view_mynumber"), fields__value_digest=value
+        ).distinct()
 
 
-def field_rows(request: HttpRequest, document: Document) -> list[dict[str, Any]]:
-    user = cast(User, request.user)
-    shown = is_revealed(request, user, document)
+class BatchFilter(admin.SimpleListFilter):
+    """The documents of one batch, reached from the batch's page (too many to list them all)."""
+
+    title = _("batch")
+    parameter_name = "batch"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = self.value()
+        if value is None or not value.isdigit():
+            return []
+        return [(value, str(_("Batch #%(id)s") % {"id": value}))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(batch_id=int(value))
+
+
+def documents_of_batch_url(batch: Batch) -> str:
+    return reverse("admin:ocr_document_changelist") + "?" + urlencode({"batch": batch.pk})
+
+
+def field_rows(document: Document, *, revealed: bool, view_token: str) -> list[dict[str, Any]]:
+    query = urlencode({"view": view_token})
     rows = []
     for field in document.fields.select_related("definition").order_by("definition__order"):
-        value = field.final_value or field.ocr_value
-        if field.definition.sensitive and value and not shown:
-            value = MASK
+        crop = reverse("admin:ocr_document_crop", args=[document.pk, field.pk])
         rows.append(
             {
                 "label": field.definition.label,
-                "value": value,
+                "value": shown_value(field, revealed=revealed),
                 "sensitive": field.definition.sensitive,
                 "confidence": field.confidence,
                 "status": field.get_status_display(),
                 "errors": ", ".join(field.validation_errors),
-                "crop_url": reverse("admin:ocr_document_crop", args=[document.pk, field.pk]),
+                "crop_url": f"{crop}?{query}",
             }
         )
     return rows
 
 
 @admin.register(Document)
-class DocumentAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
-    list_display = ("id", "form_type", "batch", "status", "created_at", "verified_by")
-    list_filter = ("status", "form_type", MyNumberDigestFilter)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "form_name", "batch_number", "status", "created_at", "verifier")
+    list_filter = (
+        "status",
+        ("form_type", admin.RelatedOnlyFieldListFilter),
+        BatchFilter,
+        MyNumberDigestFilter,
+    )
     date_hierarchy = "created_at"
     change_form_template = "admin/ocr/document/change_form.html"
     change_list_template = "admin/ocr/document/change_list.html"
@@ -73,20 +125,32 @@ class DocumentAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return super().get_queryset(request).select_related("form_type", "batch", "verified_by")
+        return super().get_queryset(request).select_related("form_type", "verified_by")
+
+    @admin.display(description=_("form type"), ordering="form_type__name")
+    def form_name(self, obj: Document) -> str:
+        return obj.form_type.name
+
+    @admin.display(description=_("batch"), ordering="batch_id")
+    def batch_number(self, obj: Document) -> str:
+        return f"#{obj.batch_id}"
+
+    @admin.display(description=_("verified by"), ordering="verified_by")
+    def verifier(self, obj: Document) -> str:
+        return display_name(obj.verified_by)
 
     def get_urls(self) -> list:
         wrap = self.admin_site.admin_view
         return [
             path(
-                "<int:pk>/page/<int:number>.png", wrap(views.page_image), name="ocr_document_page"
+                "<int:pk>/page/<int:number>.jpg", wrap(views.page_image), name="ocr_document_page"
             ),
             path(
-                "<int:pk>/field/<int:field_id>.png",
-                wrap(views.field_crop),
+                "<int:pk>/field/<int:field_id>.jpg",
+                wrap(views.field_crop_image),
                 name="ocr_document_crop",
             ),
-            path("<int:pk>/reveal/", wrap(views.reveal_document), name="ocr_document_reveal"),
+            path("<int:pk>/reveal/", wrap(views.reveal), name="ocr_document_reveal"),
             path("search-mynumber/", wrap(views.search_by_mynumber), name="ocr_document_search"),
             *super().get_urls(),
         ]
@@ -97,22 +161,43 @@ class DocumentAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        user = cast(User, request.user)
+        context = {
+            **(extra_context or {}),
+            "may_search_mynumber": views.may_search_by_mynumber(user),
+            "mynumber_search_active": MyNumberDigestFilter.parameter_name in request.GET,
+        }
+        return super().changelist_view(request, context)
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         user = cast(User, request.user)
         document = self.get_queryset(request).filter(pk=object_id).first()
         context = dict(extra_context or {})
-        if document is not None:
+        if document is not None and request.method == "GET":
+            numbers = list(document.pages.values_list("number", flat=True))
+            fields_count = document.fields.count()
+            view = open_document(document, fields=fields_count, pages=numbers, acting_user=user)
+            page_query = urlencode({"view": view.token})
+            reveal = active_reveal(user, document) if view.revealed else None
             context.update(
-                field_rows=field_rows(request, document),
+                field_rows=field_rows(document, revealed=view.revealed, view_token=view.token),
                 pages=[
-                    reverse("admin:ocr_document_page", args=[document.pk, p.number])
-                    for p in document.pages.all()
+                    {
+                        "number": number,
+                        "url": reverse("admin:ocr_document_page", args=[document.pk, number])
+                        + f"?{page_query}",
+                    }
+                    for number in numbers
                 ],
-                revealed=is_revealed(request, user, document),
+                revealed=view.revealed,
+                revealed_until=timezone.localtime(reveal.expires_at) if reveal else None,
                 can_reveal=can_view_mynumber(user, document.form_type_id),
+                has_sensitive=document.form_type.fields.filter(sensitive=True).exists(),
                 reveal_url=reverse("admin:ocr_document_reveal", args=[document.pk]),
+                batch_documents_url=documents_of_batch_url(document.batch),
             )
         return super().change_view(request, object_id, form_url, context)
 
@@ -138,7 +223,7 @@ class DocumentAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
             )
             return None
         body, count = csv_bytes(form_type, ready, show_sensitive=can_view_mynumber(user, form_type))
-        mark_exported(ready)
+        mark_exported(ready, acting_user=user)
         log_access(user, form_type, Access.EXPORT, count=count)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{form_type.code}.csv"'

@@ -1,0 +1,163 @@
+"""What a person is shown of a document: masking, redaction, reveals and views of one open.
+
+The one place that decides whether a My Number is visible:
+
+- without ``view_mynumber`` on the form type, never (values masked, regions blacked out on
+  the server, the pixels gone);
+- with it, only while a ``Reveal`` row of that person for that document is in force. A
+  reveal is an explicit act with a reason, logged, and lasts ``settings.REVEAL_MINUTES``.
+
+Opening a document writes one access entry that says what the page showed. The images the
+page then loads (page images, field crops) carry a signed *view token* naming that entry, so
+they add no entry of their own and show no more than the open said; an image fetched without
+a valid token is logged on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import signing
+from django.db import models, transaction
+from django.utils import timezone
+
+from audit.access import Access, log_access
+from forms_catalog.models import FieldDefinition
+from ocr.models import Document, ExtractedField, Reveal
+from ocr.permissions import can_view_mynumber
+from yomitoru.lib import mynumber
+from yomitoru.lib.crypto import lookup_digest
+from yomitoru.logs import redact as redact_text
+
+REDACTION_MARGIN = 12
+CROP_MARGIN = 16
+MIN_REASON_LENGTH = 4
+VIEW_SALT = "ocr.disclosure.view"
+
+
+class RevealRefused(Exception):
+    pass
+
+
+def my_number_digest(value: str) -> str:
+    """The keyed digest that finds a My Number without storing it."""
+    return lookup_digest(mynumber.normalize(value), settings.INDEX_HMAC_KEY)
+
+
+@transaction.atomic
+def reveal_document(document: Document, *, reason: str, acting_user: User) -> Reveal:
+    """Show this document's My Numbers to ``acting_user`` for REVEAL_MINUTES."""
+    if not can_view_mynumber(acting_user, document.form_type_id):
+        raise RevealRefused("no view_mynumber right on this form type")
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise RevealRefused("a reason is required")
+    reveal = Reveal.objects.create(
+        document=document,
+        user=acting_user,
+        reason=redact_text(reason)[:200],
+        expires_at=timezone.now() + timedelta(minutes=settings.REVEAL_MINUTES),
+    )
+    log_access(acting_user, document, Access.REVEAL, reason=reason)
+    return reveal
+
+
+def active_reveal(user: User, document: Document) -> Reveal | None:
+    """The reveal in force for this person and document, if the right still holds."""
+    reveal = (
+        Reveal.objects.filter(user=user, document=document, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+    if reveal is None or not can_view_mynumber(user, document.form_type_id):
+        return None
+    return reveal
+
+
+def shown_value(field: ExtractedField, *, revealed: bool) -> str:
+    value = field.final_value or field.ocr_value
+    if field.definition.sensitive and value and not revealed:
+        return mynumber.MASK
+    return value
+
+
+def redact_page(image: np.ndarray, definitions: list[FieldDefinition]) -> np.ndarray:
+    """Black out every sensitive field region of an aligned page."""
+    out = image.copy()
+    height, width = out.shape[:2]
+    for d in definitions:
+        if d.sensitive:
+            x0, y0 = max(d.x - REDACTION_MARGIN, 0), max(d.y - REDACTION_MARGIN, 0)
+            x1 = min(d.x + d.w + REDACTION_MARGIN, width)
+            y1 = min(d.y + d.h + REDACTION_MARGIN, height)
+            out[y0:y1, x0:x1] = 0
+    return out
+
+
+def field_crop(aligned: np.ndarray, definition: FieldDefinition, *, revealed: bool) -> np.ndarray:
+    d = definition
+    crop = aligned[
+        max(d.y - CROP_MARGIN, 0) : d.y + d.h + CROP_MARGIN,
+        max(d.x - CROP_MARGIN, 0) : d.x + d.w + CROP_MARGIN,
+    ].copy()
+    if d.sensitive and not revealed:
+        crop[:] = 0
+    return crop
+
+
+@dataclass(frozen=True)
+class View:
+    """One open of a document: the entry that logged it and whether My Numbers were shown."""
+
+    entry_id: int
+    revealed: bool
+    token: str
+
+
+def open_document(document: Document, *, fields: int, pages: list[int], acting_user: User) -> View:
+    """Log one open of the document page and return the token its images are fetched with."""
+    revealed = active_reveal(acting_user, document) is not None
+    entry = log_access(
+        acting_user,
+        document,
+        Access.OPEN,
+        details={"fields": fields, "pages": pages, "sensitive_visible": revealed},
+    )
+    payload = {"u": acting_user.pk, "d": document.pk, "e": entry.pk, "r": revealed}
+    token = signing.dumps(payload, salt=VIEW_SALT, compress=True)
+    return View(entry_id=entry.pk, revealed=revealed, token=token)
+
+
+def view_of(token: str | None, user: User, document: Document) -> View | None:
+    """The open a request for an image belongs to, if its token is valid for this person."""
+    if not token:
+        return None
+    try:
+        payload = signing.loads(token, salt=VIEW_SALT, max_age=settings.SESSION_COOKIE_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("u") != user.pk:
+        return None
+    if payload.get("d") != document.pk:
+        return None
+    return View(entry_id=int(payload["e"]), revealed=bool(payload["r"]), token=token)
+
+
+def image_disclosure(
+    user: User, document: Document, token: str | None, obj: models.Model, access: Access
+) -> bool:
+    """Whether an image may show My Numbers; logs the access unless an open covers it.
+
+    Within an open, an image never shows more than the open said (a reveal made later in
+    another tab needs a new open); outside one, it shows what a reveal allows now.
+    """
+    revealed_now = active_reveal(user, document) is not None
+    view = view_of(token, user, document)
+    if view is not None:
+        return view.revealed and revealed_now
+    log_access(user, obj, access, details={"sensitive_visible": revealed_now})
+    return revealed_now
