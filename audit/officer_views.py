@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,33 +36,30 @@ from audit import reports
 from audit.access import Access, log_access
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
+from yomitoru.admin_site import display_name
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
+from yomitoru.lib.csvsafe import spreadsheet_safe
 
-# Stable English names for the CSV, whatever the interface language.
-ACTION_NAMES = {
-    AuditEntry.Action.CREATE: "create",
-    AuditEntry.Action.UPDATE: "update",
-    AuditEntry.Action.DELETE: "delete",
-    AuditEntry.Action.ACCESS: "access",
-}
 REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366
+# The CSV's header, in the interface language: officers open it in a spreadsheet.
 CSV_COLUMNS = (
-    "sequence",
-    "timestamp",
-    "actor",
-    "action",
-    "access",
-    "content_type",
-    "object_id",
-    "object_repr",
-    "form_type",
-    "batch",
-    "document",
-    "reason",
-    "count",
-    "seal",
+    gettext_lazy("sequence"),
+    gettext_lazy("date and time"),
+    gettext_lazy("user"),
+    gettext_lazy("action"),
+    gettext_lazy("access kind"),
+    pgettext_lazy("person", "name"),
+    gettext_lazy("object type"),
+    gettext_lazy("object id"),
+    gettext_lazy("object"),
+    gettext_lazy("form type id"),
+    gettext_lazy("batch id"),
+    gettext_lazy("document id"),
+    gettext_lazy("reason"),
+    gettext_lazy("count"),
+    gettext_lazy("seal"),
 )
 
 
@@ -182,28 +180,46 @@ class _Line:
 
 
 def _csv_lines(entries: QuerySet[AuditEntry]) -> Iterator[bytes]:
+    # Translated now, in the request's language: the lines are written after the view returns.
+    header = [str(column) for column in CSV_COLUMNS]
+    access_labels = {key: str(label) for key, label in Access.choices}
+    action_labels = {key: str(label) for key, label in AuditEntry.Action.choices}
+    return _lines(entries, header, access_labels, action_labels)
+
+
+def _lines(
+    entries: QuerySet[AuditEntry],
+    header: list[str],
+    access_labels: dict[str, str],
+    action_labels: dict[int, str],
+) -> Iterator[bytes]:
     writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield ("\ufeff" + writer.writerow(CSV_COLUMNS)).encode("utf-8")
+    yield ("\ufeff" + writer.writerow(header)).encode("utf-8")
     for entry in entries.iterator(chunk_size=2000):
-        yield writer.writerow(csv_row(entry)).encode("utf-8")
+        yield writer.writerow(csv_row(entry, access_labels, action_labels)).encode("utf-8")
 
 
-def csv_row(entry: AuditEntry) -> list[Any]:
+def csv_row(
+    entry: AuditEntry, access_labels: dict[str, str], action_labels: dict[int, str]
+) -> list[Any]:
     row = reports.access_row(entry)
     content_type = entry.content_type
     return [
         entry.sequence,
         timezone.localtime(entry.timestamp, reports.TOKYO).isoformat(),
-        _cell(row.username),
-        ACTION_NAMES.get(entry.action, str(entry.action)),
-        row.access,
-        f"{content_type.app_label}.{content_type.model}" if content_type else "",
-        _cell(entry.object_pk or ""),
-        _cell(entry.object_repr),
+        spreadsheet_safe(row.username),
+        action_labels.get(entry.action, str(entry.action)),
+        access_labels.get(row.access, row.access),
+        spreadsheet_safe(display_name(entry.actor)),
+        str(content_type.model_class()._meta.verbose_name)
+        if content_type and content_type.model_class()
+        else "",
+        spreadsheet_safe(entry.object_pk or ""),
+        spreadsheet_safe(entry.object_repr),
         _blank(row.form_type_id),
         _blank(row.batch_id),
         _blank(row.document_id),
-        _cell(row.reason),
+        spreadsheet_safe(row.reason),
         _blank(row.count),
         entry.seal,
     ]
@@ -211,8 +227,3 @@ def csv_row(entry: AuditEntry) -> list[Any]:
 
 def _blank(value: int | None) -> Any:
     return "" if value is None else value
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -22,6 +22,7 @@ from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from ocr.models import Document, ExtractedField
 from ocr.permissions import form_types_with
+from yomitoru.admin_site import person_label
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -33,6 +34,7 @@ class BurstRow:
 
     user_id: int
     username: str
+    person: str
     hour: datetime
     access: str
     count: int
@@ -47,6 +49,7 @@ class AccessRow:
     timestamp: datetime
     user_id: int | None
     username: str
+    person: str
     access: str
     form_type_id: int | None
     batch_id: int | None
@@ -61,6 +64,7 @@ class UngrantedRow:
 
     user_id: int
     username: str
+    person: str
     form_type_id: int
     form_type: str
     accesses: int
@@ -103,7 +107,9 @@ def bursts(
         access_entries(since, until)
         .filter(additional_data__access__in=list(limits))
         .annotate(kind=KT("additional_data__access"), hour=TruncHour("timestamp", tzinfo=TOKYO))
-        .values("actor_id", "actor__username", "kind", "hour")
+        .values(
+            "actor_id", "actor__username", "actor__first_name", "actor__last_name", "kind", "hour"
+        )
         .annotate(n=Count("id"))
         .filter(n__gt=min(limits.values()))
         .order_by("-hour", "actor__username", "kind")
@@ -112,6 +118,7 @@ def bursts(
         BurstRow(
             user_id=g["actor_id"],
             username=g["actor__username"],
+            person=_person(g["actor__username"], g["actor__first_name"], g["actor__last_name"]),
             hour=g["hour"].astimezone(TOKYO),
             access=g["kind"],
             count=g["n"],
@@ -172,6 +179,7 @@ def without_grant(since: datetime, until: datetime | None = None) -> list[Ungran
             UngrantedRow(
                 user_id=user.pk,
                 username=g["actor__username"],
+                person=person_label(user),
                 form_type_id=form_type_id,
                 form_type=names.get(form_type_id, f"#{form_type_id}"),
                 accesses=g["n"],
@@ -226,6 +234,7 @@ def access_row(entry: AuditEntry) -> AccessRow:
         timestamp=entry.timestamp.astimezone(TOKYO),
         user_id=entry.actor_id,
         username=actor.get_username() if actor is not None else "",
+        person=person_label(actor) if actor is not None else "",
         access=str(data.get("access", "")),
         form_type_id=_int(data.get("form_type")),
         batch_id=_int(data.get("batch")),
@@ -233,6 +242,11 @@ def access_row(entry: AuditEntry) -> AccessRow:
         reason=str(data.get("reason", "")),
         count=_int(data.get("count")),
     )
+
+
+def _person(username: str, first_name: str, last_name: str) -> str:
+    full = f"{first_name} {last_name}".strip()
+    return f"{full} ({username})" if full else username
 
 
 def _int(value: Any) -> int | None:

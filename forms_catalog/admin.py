@@ -4,18 +4,36 @@ import io
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from guardian.admin import ReinforcedGuardedModelAdminMixin
+from guardian.admin import AdminGroupObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
+from guardian.shortcuts import get_perms_for_model
 from PIL import Image
 
 from forms_catalog.catalog import new_version
 from forms_catalog.models import FieldDefinition, FormPage, FormType
 from forms_catalog.render import draw_field_overlay
+
+# The rights a department group holds on a form type; the model's add/change/delete/view
+# permissions mean nothing per object and are not offered on the grant pages.
+DEPARTMENT_RIGHTS = ("process", "view_mynumber", "export", "view_statistics")
+
+
+def department_rights(form_type: models.Model) -> list[Any]:
+    return [p for p in get_perms_for_model(form_type) if p.codename in DEPARTMENT_RIGHTS]
+
+
+class DepartmentRightsForm(AdminGroupObjectPermissionsForm):
+    """The grant form of one group on one form type: the department rights, in Japanese."""
+
+    def get_obj_perms_field_choices(self) -> list:
+        # Permission names are stored in English; their msgids are the models' own.
+        return [(p.codename, _(p.name)) for p in department_rights(self.obj)]
 
 
 class FieldDefinitionInline(admin.TabularInline):
@@ -43,6 +61,8 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type
     """
 
     list_display = ("name", "code", "version", "department", "is_current", "field_count")
+    obj_perms_manage_template = "admin/forms_catalog/formtype/rights.html"
+    obj_perms_manage_group_template = "admin/forms_catalog/formtype/rights_group.html"
     list_filter = ("is_current", "department")
     search_fields = ("code", "name")
     inlines = (FieldDefinitionInline, FormPageInline)
@@ -51,6 +71,14 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FormType]:
         return super().get_queryset(request).select_related("department")
+
+    def get_obj_perms_base_context(self, request: HttpRequest, obj: FormType) -> dict:
+        context = super().get_obj_perms_base_context(request, obj)
+        context["model_perms"] = department_rights(obj)
+        return context
+
+    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type:
+        return DepartmentRightsForm
 
     @admin.display(description=_("fields"))
     def field_count(self, obj: FormType) -> int:

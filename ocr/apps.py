@@ -10,5 +10,11 @@ class OcrConfig(AppConfig):
         import cv2
         from django.conf import settings
 
+        from ocr import home
+        from yomitoru.admin_site import register_home_panel
+
+        for panel in (home.clerk_work, home.manager_statistics, home.administrator_setup):
+            register_home_panel(panel)
+
         # Once per process: reading scales with worker processes, not OpenCV threads.
         cv2.setNumThreads(settings.OCR_OPENCV_THREADS)

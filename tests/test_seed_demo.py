@@ -15,7 +15,8 @@ def test_seed_demo_creates_one_user_per_role_with_passwords_shown_once() -> None
     out = io.StringIO()
     call_command("seed_demo", samples=2, stdout=out)
     shown = dict(re.findall(r"^  (\S+)  (\S+)$", out.getvalue(), flags=re.MULTILINE))
-    assert set(shown) == {"clerk_mynumber", "clerk", "officer", "manager"}
+    assert set(shown) == {"admin", "clerk_mynumber", "clerk", "officer", "manager"}
+    assert User.objects.get(username="admin").is_superuser
     for username, password in shown.items():
         user = User.objects.get(username=username)
         assert user.check_password(password)
@@ -40,6 +41,20 @@ def test_seed_demo_grants_my_number_rights_to_one_clerk_only() -> None:
     assert not without.has_perm("forms_catalog.view_mynumber", furusato)
     assert not without.has_perm("forms_catalog.view_mynumber")
     assert not officer.has_perm("forms_catalog.process", furusato)
+
+
+def test_seed_demo_gives_the_officer_the_log_and_the_manager_counts_only() -> None:
+    call_command("seed_demo", samples=1, stdout=io.StringIO())
+    furusato = FormType.objects.get(code="furusato-onestop", is_current=True)
+    officer = User.objects.get(username="officer")
+    manager = User.objects.get(username="manager")
+    # The permission the audit screens check, not one of an app that is not installed.
+    assert officer.has_perm("audit.view_auditentry")
+    assert manager.has_perm("forms_catalog.view_statistics", furusato)
+    for perm in ("process", "view_mynumber", "export"):
+        assert not manager.has_perm(f"forms_catalog.{perm}", furusato)
+    assert not manager.has_perm("ocr.view_document")
+    assert not manager.has_perm("ocr.view_batch")
 
 
 def test_seed_demo_batch_holds_generated_documents() -> None:

@@ -27,9 +27,16 @@ class DisposalRecordAdmin(ReadOnlyModelAdmin):
         "field_values",
         "rejected_files",
         "cutoff_date",
-        "actor_label",
+        "actor_shown",
     )
     list_filter = ("form_code", "actor_label")
+
+    @admin.display(description=_("actor"), ordering="actor_label")
+    def actor_shown(self, obj: DisposalRecord) -> str:
+        if obj.actor_label == DisposalRecord.SYSTEM_ACTOR:
+            return str(_("system"))
+        return obj.actor_label
+
     date_hierarchy = "disposed_at"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
@@ -10,17 +11,19 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit.access import LogsChangeViewAccess
+from forms_catalog.kinds import FieldKind
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
 from ocr.permissions import can_process, form_types_with
-from yomitoru.admin_site import ReadOnlyModelAdmin
+from yomitoru.admin_site import ReadOnlyModelAdmin, display_name
 
 
 class ReadOnlyAdmin(ReadOnlyModelAdmin):
@@ -37,13 +40,19 @@ class ReadOnlyAdmin(ReadOnlyModelAdmin):
         return super().get_queryset(request).filter(**{f"{self.form_type_path}__in": allowed})
 
 
-class SourceFileInline(admin.TabularInline):
+class FileSizeColumn:
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, obj: SourceFile) -> str:
+        return filesizeformat(obj.size)
+
+
+class SourceFileInline(FileSizeColumn, admin.TabularInline):
     model = SourceFile
     extra = 0
     fields = (
         "original_name",
         "content_type",
-        "size",
+        "file_size",
         "page_count",
         "status",
         "error_code",
@@ -60,18 +69,33 @@ class SourceFileInline(admin.TabularInline):
 class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     list_display = (
         "id",
-        "form_type",
+        "form_name",
         "department",
         "source",
         "status",
         "progress",
-        "created_by",
+        "uploader",
         "created_at",
     )
-    list_filter = ("status", "source", "department", "form_type")
+    list_filter = (
+        "status",
+        "source",
+        ("department", admin.RelatedOnlyFieldListFilter),
+        ("form_type", admin.RelatedOnlyFieldListFilter),
+    )
     date_hierarchy = "created_at"
     inlines = (SourceFileInline,)
-    readonly_fields = ("progress",)
+    fields = (
+        "form_type",
+        "department",
+        "source",
+        "status",
+        "uploader",
+        "created_at",
+        "progress",
+        "documents_link",
+    )
+    readonly_fields = fields
     change_list_template = "admin/ocr/batch/change_list.html"
     change_form_template = "admin/ocr/batch/change_form.html"
 
@@ -129,6 +153,24 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
             )
         )
 
+    @admin.display(description=_("form type"), ordering="form_type__name")
+    def form_name(self, obj: Batch) -> str:
+        return obj.form_type.name
+
+    @admin.display(description=_("uploaded by"), ordering="created_by")
+    def uploader(self, obj: Batch) -> str:
+        return display_name(obj.created_by)
+
+    @admin.display(description=_("documents"))
+    def documents_link(self, obj: Batch) -> str:
+        url = reverse("admin:ocr_document_changelist") + "?" + urlencode({"batch": obj.pk})
+        count = obj.documents.count()
+        return format_html(
+            '<a href="{}" id="batch-documents">{}</a>',
+            url,
+            _("Open the %(count)s documents of this batch") % {"count": count},
+        )
+
     @admin.display(description=_("progress"))
     def progress(self, obj: Batch) -> str:
         total = getattr(obj, "page_total", 0) or 0
@@ -145,13 +187,13 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
 
 
 @admin.register(SourceFile)
-class SourceFileAdmin(ReadOnlyAdmin):
+class SourceFileAdmin(FileSizeColumn, ReadOnlyAdmin):
     list_display = (
         "id",
         "original_name",
         "batch",
         "content_type",
-        "size",
+        "file_size",
         "status",
         "error_code",
         "created_at",
@@ -182,12 +224,35 @@ class KindThresholdAdmin(ReadOnlyAdmin):
         return KindThreshold.objects.all()
 
     list_display = (
-        "kind",
-        "threshold",
-        "target_error",
-        "residual_error",
-        "straight_through",
+        "kind_label",
+        "threshold_shown",
+        "target_shown",
+        "residual_shown",
+        "straight_through_shown",
         "sample_fields",
         "measured_with",
         "measured_at",
     )
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: KindThreshold) -> str:
+        try:
+            return str(FieldKind(obj.kind).label)
+        except ValueError:
+            return obj.kind
+
+    @admin.display(description=_("threshold"), ordering="threshold")
+    def threshold_shown(self, obj: KindThreshold) -> str:
+        return f"{obj.threshold:.3f}"
+
+    @admin.display(description=_("target residual error"))
+    def target_shown(self, obj: KindThreshold) -> str:
+        return f"{obj.target_error:.1%}"
+
+    @admin.display(description=_("measured residual error"))
+    def residual_shown(self, obj: KindThreshold) -> str:
+        return f"{obj.residual_error:.2%}"
+
+    @admin.display(description=_("measured straight-through rate"))
+    def straight_through_shown(self, obj: KindThreshold) -> str:
+        return f"{obj.straight_through:.1%}"

@@ -349,5 +349,5 @@ def test_the_retention_report_shows_what_falls_due(client, documents) -> None:
     response = client.get(url)
     assert response.status_code == 200
     assert "shinkoku" in response.content.decode()
-    assert "廃棄対象の受付拒否ファイル数" in response.content.decode()
+    assert "廃棄対象の不受理スキャン画像の数" in response.content.decode()
     assert client.get(reverse("admin:audit_disposalrecord_changelist")).status_code == 403

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import remove_perm
 
-from audit.access import Access
+from audit.access import Access, log_access
 from audit.chain import verify_chain
 from audit.models import AuditEntry
 from audit.reports import parse_office_hours
@@ -234,11 +234,11 @@ def test_the_filtered_log_exports_as_csv_and_is_logged(world) -> None:
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 1
     row = rows[0]
-    assert row["actor"] == "clerk_with_mynumber" and row["access"] == "reveal"
-    assert row["action"] == "access" and row["content_type"] == "ocr.document"
-    assert row["document"] == str(world.document.pk) and row["reason"] == "住民からの問い合わせ対応"
-    assert row["form_type"] == str(world.form_type.pk) and len(row["seal"]) == 64
-    assert datetime.fromisoformat(row["timestamp"]).utcoffset() is not None
+    assert row["利用者"] == "clerk_with_mynumber" and row["アクセスの種類"] == "個人番号を表示"
+    assert row["操作"] == "アクセス" and row["対象の種類"] == "帳票"
+    assert row["帳票ID"] == str(world.document.pk) and row["理由"] == "住民からの問い合わせ対応"
+    assert row["様式ID"] == str(world.form_type.pk) and len(row["封印"]) == 64
+    assert datetime.fromisoformat(row["日時"]).utcoffset() is not None
     assert shows_no_number(body)
 
     everything = officer.post(reverse(EXPORT))
@@ -246,6 +246,17 @@ def test_the_filtered_log_exports_as_csv_and_is_logged(world) -> None:
     exports = accesses(world.officer, Access.AUDIT_EXPORT)
     assert [e.additional_data["count"] for e in exports] == [1, len(all_rows)]
     assert accesses(world.officer, Access.AUDIT_VIEW) == []
+
+
+def test_logged_text_that_looks_like_a_formula_stays_text_in_the_csv(world) -> None:
+    reason = '=HYPERLINK("http://example.invalid/","詳細")'
+    log_access(world.clerk, world.document, Access.REVEAL, reason=reason)
+    url = reverse(EXPORT) + f"?actor__id__exact={world.clerk.pk}&access=reveal"
+
+    response = as_user(world.officer).post(url)
+
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert [row["理由"] for row in csv.DictReader(io.StringIO(body))] == ["'" + reason]
 
 
 def test_a_clerk_without_audit_rights_is_refused_everywhere(world) -> None:

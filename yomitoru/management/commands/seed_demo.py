@@ -35,7 +35,24 @@ TAX_MYNUMBER = "税務課 個人番号取扱担当"
 GROUP_GRANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     TAX: (TAX, ("process",)),
     TAX_MYNUMBER: (TAX, ("view_mynumber", "export")),
+    # The manager of the tax department sees counts of its form types, never a document.
+    MANAGER_GROUP: (TAX, ("view_statistics",)),
 }
+# Model-level rights per group. They open the admin's pages; which rows a page shows is
+# decided by the object rights above (clerks) or needs none (the officer reads the log).
+GROUP_MODEL_PERMS: dict[str, tuple[tuple[str, str], ...]] = {
+    TAX: (
+        ("ocr", "view_batch"),
+        ("ocr", "view_sourcefile"),
+        ("ocr", "view_document"),
+        ("ocr", "view_ocrrun"),
+        ("ocr", "view_kindthreshold"),
+        ("forms_catalog", "view_formtype"),
+    ),
+    AUDIT_GROUP: (("audit", "view_auditentry"), ("audit", "view_disposalrecord")),
+    MANAGER_GROUP: (),
+}
+ADMINISTRATOR = ("admin", "システム管理者")
 # (username, display name, groups)
 ROLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("clerk_mynumber", "入力担当（個人番号取扱）", (TAX, TAX_MYNUMBER)),
@@ -89,6 +106,13 @@ class Command(BaseCommand):
                 for perm in perms:
                     assign_perm(f"forms_catalog.{perm}", group, form_type)
         created = []
+        admin_name, admin_display = ADMINISTRATOR
+        if not User.objects.filter(username=admin_name).exists():
+            password = _password()
+            User.objects.create_superuser(
+                admin_name, email="", password=password, first_name=admin_display
+            )
+            created.append((admin_name, password))
         for username, display, groups in ROLES:
             if User.objects.filter(username=username).exists():
                 continue
@@ -102,21 +126,9 @@ class Command(BaseCommand):
         return created
 
     def _global_permissions(self) -> None:
-        # Model-level view rights let people open the admin pages; which objects they see
-        # is decided by the object permissions above.
-        clerks = Group.objects.get(name=TAX)
-        clerks.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label__in=["ocr", "forms_catalog"], codename__startswith="view_"
-            ).exclude(codename="view_mynumber")
-        )
-        officers = Group.objects.get(name=AUDIT_GROUP)
-        officers.permissions.add(
-            *Permission.objects.filter(content_type__app_label="auditlog", codename="view_logentry")
-        )
-        managers = Group.objects.get(name=MANAGER_GROUP)
-        managers.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="ocr", codename__in=["view_batch", "view_document"]
-            )
-        )
+        for name, perms in GROUP_MODEL_PERMS.items():
+            group = Group.objects.get(name=name)
+            for app_label, codename in perms:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

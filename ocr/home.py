@@ -1,0 +1,144 @@
+"""Home panels of the reading app: the clerk's waiting work, the manager's counts, setup.
+
+Registered with the admin site in ``OcrConfig.ready``. Each panel shows only what the person
+may use: a clerk sees counts of the form types they process, with links into the lists; a
+manager sees counts per form type and status of their departments (``view_statistics``),
+never a document; an administrator sees the setup screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ocr.models import Document
+from ocr.permissions import form_types_with, processable_form_types
+from yomitoru.admin_site import HomePanel
+from yomitoru.security.twofactor import ADMINISTRATOR_PERMS
+
+# The columns of the clerk's panel: what waits for a person, and what the machine still reads.
+WAITING = (
+    (Document.Status.NEEDS_REVIEW,),
+    (Document.Status.IN_REVIEW,),
+    (Document.Status.QUEUED, Document.Status.PROCESSING),
+    (Document.Status.FAILED,),
+)
+
+
+def _documents_url(**filters: Any) -> str:
+    return reverse("admin:ocr_document_changelist") + "?" + urlencode(filters)
+
+
+def _counts_by_form_type(form_types: Any, groups: tuple[tuple[str, ...], ...]) -> list[dict]:
+    """One row per form type code: the form type's name and a count per status group.
+
+    One query; documents of every version of a form type count under its code.
+    """
+    annotations = {
+        f"n{index}": Count("pk", filter=Q(status__in=statuses))
+        for index, statuses in enumerate(groups)
+    }
+    return list(
+        Document.objects.filter(form_type__in=form_types)
+        .values("form_type__code", "form_type__department__name")
+        .annotate(**annotations)
+        .order_by("form_type__code")
+    )
+
+
+def _names(form_types: Any) -> dict[str, str]:
+    """Form type code -> the name of its newest version."""
+    names: dict[str, str] = {}
+    for code, name in form_types.order_by("code", "version").values_list("code", "name"):
+        names[code] = name
+    return names
+
+
+def clerk_work(request: HttpRequest) -> HomePanel | None:
+    user = cast(User, request.user)
+    allowed = form_types_with(user, "process")
+    if not allowed.exists():
+        return None
+    names = _names(allowed)
+    rows = []
+    for counts in _counts_by_form_type(allowed, WAITING):
+        code = counts["form_type__code"]
+        ids = ",".join(str(pk) for pk in allowed.filter(code=code).values_list("pk", flat=True))
+        cells: list[Any] = [names.get(code, code)]
+        for index, statuses in enumerate(WAITING):
+            number = counts[f"n{index}"]
+            url = _documents_url(status__in=",".join(statuses), form_type__id__in=ids)
+            cells.append({"text": number, "url": url} if number else 0)
+        rows.append(cells)
+    links = [
+        ("documents", _("Documents"), reverse("admin:ocr_document_changelist")),
+        ("batches", _("Batches"), reverse("admin:ocr_batch_changelist")),
+    ]
+    if processable_form_types(user).exists():
+        links.insert(0, ("upload", _("Upload scans"), reverse("admin:ocr_batch_upload")))
+    return HomePanel(
+        key="work",
+        title=_("Waiting for you"),
+        columns=[_("form type"), _("Needs review"), _("In review"), _("Being read"), _("Failed")],
+        rows=rows,
+        links=links,
+        empty=_("No documents of your form types yet."),
+        order=10,
+    )
+
+
+def manager_statistics(request: HttpRequest) -> HomePanel | None:
+    user = cast(User, request.user)
+    allowed = form_types_with(user, "view_statistics")
+    if not allowed.exists():
+        return None
+    names = _names(allowed)
+    groups = tuple((status,) for status in Document.Status.values)
+    rows = [
+        [
+            counts["form_type__department__name"],
+            names.get(counts["form_type__code"], counts["form_type__code"]),
+            *(counts[f"n{index}"] for index in range(len(groups))),
+            sum(counts[f"n{index}"] for index in range(len(groups))),
+        ]
+        for counts in _counts_by_form_type(allowed, groups)
+    ]
+    return HomePanel(
+        key="statistics",
+        title=_("Documents of your departments by status"),
+        columns=[
+            _("department"),
+            _("form type"),
+            *(str(label) for label in Document.Status.labels),
+            _("total"),
+        ],
+        rows=rows,
+        empty=_("No documents of your departments yet."),
+        order=20,
+    )
+
+
+def administrator_setup(request: HttpRequest) -> HomePanel | None:
+    user = cast(User, request.user)
+    if not (user.is_superuser or any(user.has_perm(perm) for perm in ADMINISTRATOR_PERMS)):
+        return None
+    return HomePanel(
+        key="setup",
+        title=_("Setup"),
+        links=[
+            ("users", _("Users"), reverse("admin:auth_user_changelist")),
+            ("groups", _("Departments (groups)"), reverse("admin:auth_group_changelist")),
+            (
+                "form-types",
+                _("Form types and their rights"),
+                reverse("admin:forms_catalog_formtype_changelist"),
+            ),
+        ],
+        order=40,
+    )
