@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
@@ -60,7 +61,11 @@ class FormType(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code} v{self.version})"
+        return gettext("%(name)s (%(code)s, version %(version)s)") % {
+            "name": self.name,
+            "code": self.code,
+            "version": self.version,
+        }
 
 
 class FormPage(models.Model):

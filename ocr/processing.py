@@ -26,7 +26,7 @@ from yomitoru.lib.crypto import lookup_digest
 
 logger = logging.getLogger(__name__)
 
-ROTATED_NOTE = "rotated_180: 上下逆に読み込まれていたため、180度回転して読み取りました。"
+ROTATED_NOTE = "rotated_180: 上下逆にスキャンされていたため、180度回転して読み取りました。"
 
 # Documents in these states may be (re-)read by the machine.
 READABLE = (

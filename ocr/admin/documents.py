@@ -16,14 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.access import Access, log_access
+from forms_catalog.kinds import FieldKind
 from ocr import views
 from ocr.admin.batches import ReadOnlyAdmin
 from ocr.disclosure import active_reveal, open_document, shown_value
 from ocr.exports import EXPORTABLE, csv_bytes
-from ocr.models import Batch, Document
+from ocr.models import Batch, Document, ExtractedField
 from ocr.permissions import can_export, can_view_mynumber, form_types_with
+from ocr.pipeline.validate import describe
 from ocr.services import mark_exported
 from yomitoru.admin_site import display_name
+from yomitoru.lib import wareki
 
 DIGEST_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
@@ -89,6 +92,17 @@ def documents_of_batch_url(batch: Batch) -> str:
     return reverse("admin:ocr_document_changelist") + "?" + urlencode({"batch": batch.pk})
 
 
+def wareki_shown(field: ExtractedField, *, revealed: bool) -> str:
+    """A Japanese-era date as staff write it (令和7年12月1日), beside the stored value."""
+    if field.definition.kind != FieldKind.WAREKI_DATE:
+        return ""
+    value = shown_value(field, revealed=revealed)
+    try:
+        return wareki.format_ja(value)
+    except ValueError:
+        return ""
+
+
 def field_rows(document: Document, *, revealed: bool, view_token: str) -> list[dict[str, Any]]:
     query = urlencode({"view": view_token})
     rows = []
@@ -98,10 +112,11 @@ def field_rows(document: Document, *, revealed: bool, view_token: str) -> list[d
             {
                 "label": field.definition.label,
                 "value": shown_value(field, revealed=revealed),
+                "wareki": wareki_shown(field, revealed=revealed),
                 "sensitive": field.definition.sensitive,
                 "confidence": field.confidence,
                 "status": field.get_status_display(),
-                "errors": ", ".join(field.validation_errors),
+                "errors": " ".join(describe(code) for code in field.validation_errors),
                 "crop_url": f"{crop}?{query}",
             }
         )

@@ -47,7 +47,7 @@ MIN_CORRELATION = 0.5
 SCORE_THRESHOLD = 0.45
 
 MESSAGES = {
-    "too_few_features": "特徴点が少なすぎます（白紙または読み取り不良の可能性があります）。",
+    "too_few_features": "特徴点が少なすぎます（白紙またはスキャン不良の可能性があります）。",
     "no_consistent_match": "帳票の基準画像と一致しません（別の帳票の可能性があります）。",
     "implausible_transform": "位置合わせ結果が不自然です（傾き・倍率・用紙を確認してください）。",
     "low_correlation": "印刷された枠線が基準画像と一致しません（別の帳票の可能性があります）。",

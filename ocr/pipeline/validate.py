@@ -51,7 +51,15 @@ MESSAGES: dict[str, str] = {
     "checkbox_format": "チェック欄の値が正しくありません。",
     "choice_unknown": "選択肢にない値です。",
     "birth_after_application": "生年月日が申請日より後になっています。",
+    # Set by routing (ocr/reading.py), not by a check of the value.
+    "page_not_aligned": "ページの位置合わせができなかったため、この項目は確認が必要です。",
 }
+
+
+def describe(code: str) -> str:
+    """The message shown to staff for an error code stored on a reading."""
+    return MESSAGES.get(code, code)
+
 
 # Separator characters dropped from digit kinds (after NFKC, which maps full-width forms).
 _HYPHENS = "-‐‑‒–—―−ー"
