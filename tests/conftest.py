@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,8 +40,8 @@ def catalog(db):
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    """A page in Debian's Chromium, driven by Playwright (no downloaded browser)."""
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (no downloaded browser)."""
     if not shutil.which("chromium"):
         pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
     from playwright.sync_api import sync_playwright
@@ -52,6 +53,22 @@ def page() -> Iterator[object]:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        yield browser.new_context(locale="ja-JP").new_page()
+        yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(chromium: Any) -> Any:
+    """A page of its own browser context (its own cookies), Japanese, at a laptop's width."""
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture
+def browser_context(chromium: Any) -> Any:
+    """A second person's browser, beside ``page``."""
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    return context
