@@ -119,6 +119,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not Django's in-memory default: a live server test then gives each
+            # request thread its own connection, as in production, instead of one shared
+            # connection that the browser's parallel image requests would trip over.
+            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
