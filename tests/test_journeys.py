@@ -108,6 +108,13 @@ def assert_japanese_only(page) -> None:
 
 def region_is_black(page, selector: str, field: dict[str, int], form_width: int) -> bool:
     """Whether a field's region of a page image, as the browser decoded it, is all black."""
+    # The page images load lazily: bring it into view and wait until it is decoded.
+    page.locator(selector).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(sel) => { const img = document.querySelector(sel);"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        arg=selector,
+    )
     return page.eval_on_selector(
         selector,
         """(img, [x, y, w, h, formWidth]) => {
@@ -166,6 +173,7 @@ def test_clerk_with_the_right_enrols_reveals_and_sees_the_number_masked_again(de
     page_image = "#document-pages img"
     assert region_is_black(page, page_image, mynumber_field(document.form_type), form_width)
 
+    shoot(page, "document-before-reveal")
     page.fill("#reveal-reason", "住民からの問い合わせ対応")
     page.click("#reveal-form input[type=submit]")
     page.wait_for_selector("#reveal-state")
