@@ -36,7 +36,7 @@ from audit import reports
 from audit.access import Access, log_access
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
-from yomitoru.admin_site import display_name
+from yomitoru.admin_site import display_name, model_name
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
 from yomitoru.lib.csvsafe import spreadsheet_safe
@@ -211,9 +211,7 @@ def csv_row(
         action_labels.get(entry.action, str(entry.action)),
         access_labels.get(row.access, row.access),
         spreadsheet_safe(display_name(entry.actor)),
-        str(content_type.model_class()._meta.verbose_name)
-        if content_type and content_type.model_class()
-        else "",
+        model_name(content_type.model_class()) if content_type else "",
         spreadsheet_safe(entry.object_pk or ""),
         spreadsheet_safe(entry.object_repr),
         _blank(row.form_type_id),

@@ -34,7 +34,8 @@ from yomitoru.lib.crypto import lookup_digest
 from yomitoru.logs import redact as redact_text
 
 REDACTION_MARGIN = 12
-CROP_MARGIN = 16
+# Handwriting often starts left of a comb's first cell (an era mark, a wide first digit).
+CROP_MARGIN = 28
 MIN_REASON_LENGTH = 4
 VIEW_SALT = "ocr.disclosure.view"
 

@@ -36,4 +36,8 @@ class UploadForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["form_type"]).queryset = processable_form_types(
             user
         )
-        cast(forms.ModelChoiceField, self.fields["department"]).queryset = user.groups.all()
+        departments = user.groups.all()
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments
+        # A person in one department uploads for it: nothing to choose.
+        if len(departments) == 1:
+            self.fields["department"].initial = departments[0].pk

@@ -73,7 +73,13 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
         cells: list[Any] = [names.get(code, code)]
         for index, statuses in enumerate(WAITING):
             number = counts[f"n{index}"]
-            url = _documents_url(status__in=",".join(statuses), form_type__id__in=ids)
+            # One status as the list's own filter (its sidebar then shows it), several as __in.
+            status = (
+                {"status__exact": statuses[0]}
+                if len(statuses) == 1
+                else {"status__in": ",".join(statuses)}
+            )
+            url = _documents_url(**status, form_type__id__in=ids)
             cells.append({"text": number, "url": url} if number else 0)
         rows.append(cells)
     links = [

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import FieldDefinition, FormType
@@ -42,7 +43,8 @@ class Batch(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         PROCESSING = "processing", _("Processing")
-        DONE = "done", _("Done")
+        # Reading is done; its documents may still need a person.
+        DONE = "done", _("Reading done")
 
     form_type = models.ForeignKey(
         FormType, on_delete=models.PROTECT, related_name="batches", verbose_name=_("form type")
@@ -339,7 +341,10 @@ class OcrRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.document_id} run {self.attempt}"
+        return gettext("#%(document)s, run %(attempt)s") % {
+            "document": self.document_id,
+            "attempt": self.attempt,
+        }
 
 
 class KindThreshold(models.Model):

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +49,14 @@ APP_NAMES = {
 MODEL_NAMES = {
     ("otp_totp", "TOTPDevice"): _("Authenticator apps (TOTP)"),
 }
+
+
+def model_name(model: Any) -> str:
+    """A model's name as staff read it: our name for a third-party model, else its own."""
+    if model is None:
+        return ""
+    name = MODEL_NAMES.get((model._meta.app_label, model.__name__), model._meta.verbose_name)
+    return str(capfirst(name))
 
 
 class YomitoruAdminSite(admin.AdminSite):

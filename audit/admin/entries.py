@@ -22,14 +22,13 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit import officer_views
 from audit.access import Access, LogsChangeViewAccess, log_access
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
-from yomitoru.admin_site import ReadOnlyModelAdmin, person_label
+from yomitoru.admin_site import ReadOnlyModelAdmin, model_name, person_label
 
 # django-auditlog registers its own admin for the entry model; ours replaces it.
 if admin.site.is_registered(AuditEntry):
@@ -125,7 +124,10 @@ class ObjectTypeFilter(ResourceTypeFilter):
             .values_list("content_type_id", flat=True)
             .distinct()
         )
-        names = [(ct.pk, capfirst(ct.name)) for ct in ContentType.objects.filter(pk__in=ids)]
+        names = [
+            (ct.pk, model_name(ct.model_class()) or ct.model)
+            for ct in ContentType.objects.filter(pk__in=ids)
+        ]
         return sorted(names, key=lambda pair: str(pair[1]))
 
 
@@ -267,7 +269,8 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
     @admin.display(description=_("Resource"))
     def resource_url(self, obj: AuditEntry) -> str:
         # The type and the object's name (never a value); no link into the object's screen.
-        return format_html("{} - {}", obj.content_type, obj.object_repr)
+        kind = model_name(obj.content_type.model_class()) if obj.content_type else ""
+        return format_html("{} - {}", kind, obj.object_repr)
 
 
 def _data(obj: AuditEntry) -> dict[str, Any]:

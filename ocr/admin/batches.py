@@ -87,7 +87,7 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     inlines = (SourceFileInline,)
     fields = (
         "form_type",
-        "department",
+        "department_name",
         "source",
         "status",
         "uploader",
@@ -104,6 +104,13 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
             "upload/", self.admin_site.admin_view(self.upload_view), name="ocr_batch_upload"
         )
         return [upload, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        reading = self.get_queryset(request).filter(
+            status__in=[Batch.Status.OPEN, Batch.Status.PROCESSING]
+        )
+        context = {**(extra_context or {}), "batches_being_read": reading.exists()}
+        return super().changelist_view(request, context)
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         """Several scans at once into a new batch of one form type and department."""
@@ -156,6 +163,11 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     @admin.display(description=_("form type"), ordering="form_type__name")
     def form_name(self, obj: Batch) -> str:
         return obj.form_type.name
+
+    @admin.display(description=_("department"))
+    def department_name(self, obj: Batch) -> str:
+        # Text, not the admin's link to the group: only administrators may open groups.
+        return obj.department.name
 
     @admin.display(description=_("uploaded by"), ordering="created_by")
     def uploader(self, obj: Batch) -> str:

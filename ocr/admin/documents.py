@@ -92,15 +92,18 @@ def documents_of_batch_url(batch: Batch) -> str:
     return reverse("admin:ocr_document_changelist") + "?" + urlencode({"batch": batch.pk})
 
 
-def wareki_shown(field: ExtractedField, *, revealed: bool) -> str:
-    """A Japanese-era date as staff write it (令和7年12月1日), beside the stored value."""
-    if field.definition.kind != FieldKind.WAREKI_DATE:
-        return ""
+def readable(field: ExtractedField, *, revealed: bool) -> str:
+    """A reading as staff write it: era dates in words, checkboxes as ticked or not."""
     value = shown_value(field, revealed=revealed)
-    try:
-        return wareki.format_ja(value)
-    except ValueError:
-        return ""
+    kind = field.definition.kind
+    if kind == FieldKind.WAREKI_DATE and value:
+        try:
+            return wareki.format_ja(value)
+        except ValueError:
+            return value
+    if kind == FieldKind.CHECKBOX:
+        return str(_("Ticked")) if value == "1" else str(_("Not ticked"))
+    return value
 
 
 def field_rows(document: Document, *, revealed: bool, view_token: str) -> list[dict[str, Any]]:
@@ -111,8 +114,7 @@ def field_rows(document: Document, *, revealed: bool, view_token: str) -> list[d
         rows.append(
             {
                 "label": field.definition.label,
-                "value": shown_value(field, revealed=revealed),
-                "wareki": wareki_shown(field, revealed=revealed),
+                "value": readable(field, revealed=revealed),
                 "sensitive": field.definition.sensitive,
                 "confidence": field.confidence,
                 "status": field.get_status_display(),

@@ -10,7 +10,8 @@ from guardian.models import GroupObjectPermission
 from guardian.shortcuts import get_perms
 
 from audit.models import AuditEntry
-from tests.personas import login
+from forms_catalog.models import FormType
+from tests.personas import login, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,16 @@ def test_an_administrator_grants_a_department_and_the_grant_is_audited(client, c
         actor=admin_user,
     )
     assert created.count() == 2
+
+
+def test_a_view_only_clerk_cannot_create_a_form_version(client, catalog) -> None:
+    """Posted by hand, the action is refused: it declares the add permission."""
+    hoiku = catalog["hoiku-nintei"]
+    clerk = make_user(
+        "viewer", Group.objects.create(name="他課の入力担当"), perms=("view_formtype",)
+    )
+    login(client, clerk)
+    changelist = reverse("admin:forms_catalog_formtype_changelist")
+    assert "make_new_version" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "make_new_version", "_selected_action": [hoiku.pk]})
+    assert FormType.objects.filter(code=hoiku.code).count() == 1

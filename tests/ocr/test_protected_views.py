@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from forms_catalog.layouts import get_layout
+from ocr.disclosure import CROP_MARGIN
 from ocr.models import Document, Reveal
 from tests.ocr.documents import png_array, read_document
 from tests.personas import department_clerks, login
@@ -293,3 +294,24 @@ def test_images_are_never_cached(client, setup) -> None:
     login(client, people["owner"])
     response = client.get(page_url(document))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_crop_never_shows_a_neighbouring_my_number(client, setup) -> None:
+    """Crops have a margin; where it reaches into a sensitive region, that part is black.
+
+    The standard forms keep their fields apart; a form drawn by hand may not, so a field is
+    moved right beside the My Number here.
+    """
+    people, document, _truth = setup
+    number = document.form_type.fields.get(key="mynumber")
+    field = document.fields.select_related("definition").get(definition__key="name")
+    d = field.definition
+    d.x, d.y = number.x + number.w + 8, number.y
+    d.save(update_fields=["x", "y"])
+    login(client, people["no_mynumber"])
+    crop = png_array(
+        client.get(reverse("admin:ocr_document_crop", args=[document.pk, field.pk])).content
+    )
+    # The part of the crop left of the field is the end of the My Number comb: black.
+    overlap = crop[CROP_MARGIN + 4 : CROP_MARGIN + number.h - 4, : CROP_MARGIN - 8 - 2]
+    assert overlap.size and overlap.max() < 40

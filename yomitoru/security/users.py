@@ -19,6 +19,10 @@ from yomitoru.security.sessions import end_user_sessions
 
 class YomitoruUserAdmin(UserAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Everyone works in the admin: a new user is staff from the start. What they see there
+        # comes from their groups' rights, none of which a new user has.
+        if not change:
+            obj.is_staff = True
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             end_user_sessions(obj)
