@@ -76,7 +76,12 @@ class Batch(models.Model):
 class SourceFile(models.Model):
     """An uploaded file as received. Never lost: a rejected file keeps its record and reason.
 
-    Status: ``received -> accepted | rejected | duplicate``.
+    Status: ``received -> accepted | rejected | duplicate``; ``accepted -> rejected`` when the
+    reading task finds that pages the headers promised cannot be decoded.
+
+    ``original_name`` is what lists, messages and the audit log show: the name with any My
+    Number or corporate number in it redacted. The name as received is kept, encrypted and
+    never audited, only when the two differ.
     """
 
     class Status(models.TextChoices):
@@ -93,6 +98,10 @@ class SourceFile(models.Model):
         FormType, on_delete=models.PROTECT, related_name="+", verbose_name=_("form type")
     )
     original_name = models.CharField(_("file name"), max_length=255)
+    # NULL, not an encrypted empty string, when nothing was redacted: nothing to keep or rotate.
+    received_name = StrictEncryptedTextField(
+        _("file name as received"), null=True, blank=True, default=None, editable=False
+    )
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size = models.BigIntegerField(_("size (bytes)"))
     content_type = models.CharField(_("detected type"), max_length=64, blank=True)

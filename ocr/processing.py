@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from forms_catalog.models import FieldDefinition
 from ocr import storage
+from ocr.intake import page_images
 from ocr.models import Batch, Document, ExtractedField, OcrRun, Page
 from ocr.pipeline.engines.base import Engine
+from ocr.pipeline.ingest import IngestError
 from ocr.pipeline.read import PageReader, engine_versions
 from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
 from ocr.routing import current_thresholds
@@ -65,6 +67,13 @@ def run_document(document_id: int, engine: Engine | None = None) -> str:
     started = time.monotonic()
     try:
         timings = _read_document(document, engine or default_engine(), run)
+    except IngestError as exc:
+        # The file's pages could not be decoded: its SourceFile now says why.
+        logger.warning("document %s: pages cannot be decoded (%s)", document_id, exc.code)
+        _finish(run, started, OcrRun.Outcome.FAILED, {}, exc.code, exc.message)
+        Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED)
+        _update_batch(document.batch_id)
+        return "failed"
     except Exception as exc:
         # The class name only: an exception message may carry a value.
         logger.exception("document %s failed", document_id)
@@ -77,20 +86,33 @@ def run_document(document_id: int, engine: Engine | None = None) -> str:
     return "succeeded"
 
 
-def _finish(run: OcrRun, started: float, outcome: str, timings: dict, error: str) -> None:
+def _finish(
+    run: OcrRun, started: float, outcome: str, timings: dict, error: str, message: str = ""
+) -> None:
     run.outcome = outcome
     run.finished_at = timezone.now()
     run.duration_ms = round((time.monotonic() - started) * 1000)
     run.timings_ms = timings
     run.error_code = error[:64]
-    run.save(update_fields=["outcome", "finished_at", "duration_ms", "timings_ms", "error_code"])
+    run.error_message = message[:500]
+    run.save(
+        update_fields=[
+            "outcome",
+            "finished_at",
+            "duration_ms",
+            "timings_ms",
+            "error_code",
+            "error_message",
+        ]
+    )
 
 
 def _read_document(document: Document, engine: Engine, run: OcrRun) -> dict:
     definitions = list(document.form_type.fields.all())
     pages = list(document.pages.all())
     t0 = time.monotonic()
-    images = [storage.read_image(page.image) for page in pages]
+    # Rasterised here, in the worker, the first time: never in the request that uploaded it.
+    images = page_images(document, pages)
     scan = read_scan(document.form_type, images, engine, definitions)
     t1 = time.monotonic()
     _store_pages(document, pages, scan)

@@ -262,7 +262,9 @@ def dispose_rejected_scans(
                 continue
             files = _remove_files(source.file for source in rows)
             # The file name goes too: people name scans after the person on them.
-            SourceFile.objects.filter(pk__in=[r.pk for r in rows]).update(file="", original_name="")
+            SourceFile.objects.filter(pk__in=[r.pk for r in rows]).update(
+                file="", original_name="", received_name=None
+            )
             received = [timezone.localdate(r.created_at, timezone=TOKYO) for r in rows]
             records.append(
                 _record(form_type, today, actor, received, files=files, rejected_files=len(rows))
@@ -340,5 +342,5 @@ def _dispose_source_files(source_ids: set[int]) -> int:
     )
     removed = _remove_files(source.file for source in sources.only("file"))
     # The uploaded file name goes too: people name scans after the person on them.
-    sources.update(file="", original_name="")
+    sources.update(file="", original_name="", received_name=None)
     return removed

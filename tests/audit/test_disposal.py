@@ -25,7 +25,7 @@ from audit.models import AuditEntry, DisposalRecord
 from forms_catalog.kinds import FieldKind
 from forms_catalog.models import FieldDefinition, FormType
 from ocr import storage
-from ocr.intake import create_batch, ingest_files
+from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, Document, ExtractedField, Page, SourceFile
 from ocr.retention import dispose, documents_due, expiry_cutoff, outlook
 from ocr.tasks import dispose_expired_task
@@ -85,6 +85,7 @@ def read(form_type: FormType, seed: int) -> tuple[Document, dict[str, str]]:
     batch = create_batch(form_type, department=form_type.department, source=Batch.Source.CLI)
     # People name scans after the person on them: the name must go with the file.
     document = ingest_files(batch, [(f"山田太郎-{seed}.png", scan(seed))]).documents[0]
+    page_images(document)
     page = document.pages.get()
     storage.save_image(page.aligned_image, f"{document.pk}-1-aligned", np.zeros((12, 20, 3)))
     page.save()

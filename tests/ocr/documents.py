@@ -14,7 +14,7 @@ from forms_catalog.layouts import get_layout
 from forms_catalog.models import FormType
 from forms_catalog.synthetic.generator import generate_form
 from ocr import storage
-from ocr.intake import create_batch, ingest_files
+from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, Document, ExtractedField
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
@@ -35,6 +35,8 @@ def read_document(form_type: FormType, seed: int = 1) -> tuple[Document, dict[st
     batch = create_batch(form_type, department=form_type.department, source=Batch.Source.CLI)
     document = ingest_files(batch, [(f"scan-{seed}.png", png)]).documents[0]
     page = document.pages.get()
+    # As the reading task does first: the scan's page image, rasterised from the stored file.
+    page_images(document, [page])
     storage.save_image(page.aligned_image, f"{document.pk}-1-aligned", image)
     page.alignment = page.Alignment.ALIGNED
     page.save()

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from ocr.models import Batch, SourceFile
-from tests.ocr import samples
+from tests.ocr import bombs, samples
+from yomitoru.lib.sensitive_text import contains_number
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,68 @@ def test_watch_folder_ingests_each_file_once_and_moves_it_aside(catalog, tmp_pat
     )
     again = SourceFile.objects.get(original_name="scan-1-again.png")
     assert again.status == SourceFile.Status.DUPLICATE
+
+
+def test_watch_folder_goes_on_past_a_file_intake_cannot_take(catalog, tmp_path: Path) -> None:
+    data, _ = samples.filled_scan("furusato-onestop", 25)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write(inbox, "a-bomb.tif", bombs.tiff_with_huge_frame())
+    write(inbox, "b-scan.png", data)
+    call_command(
+        "watch_folder",
+        inbox,
+        form="furusato-onestop",
+        once=True,
+        interval=0.1,
+        stdout=io.StringIO(),
+    )
+
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == []
+    assert [p.name.split("-", 2)[-1] for p in (inbox / "rejected").iterdir()] == ["a-bomb.tif"]
+    assert [p.name.split("-", 2)[-1] for p in (inbox / "processed").iterdir()] == ["b-scan.png"]
+    bomb = SourceFile.objects.get(original_name="a-bomb.tif")
+    assert (bomb.status, bomb.error_code) == (SourceFile.Status.REJECTED, "too_many_pixels")
+    batch = Batch.objects.get()
+    assert batch.status == Batch.Status.PROCESSING
+    assert batch.documents.get().status == "queued"
+
+
+def test_watch_folder_cuts_what_is_ready_into_batches_within_the_limits(
+    catalog, tmp_path: Path, settings
+) -> None:
+    settings.INGEST_MAX_FILES = 2
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for seed in (26, 27, 28):
+        write(inbox, f"scan-{seed}.png", samples.filled_scan("furusato-onestop", seed)[0])
+    call_command(
+        "watch_folder",
+        inbox,
+        form="furusato-onestop",
+        once=True,
+        interval=0.1,
+        stdout=io.StringIO(),
+    )
+
+    assert sorted(Batch.objects.values_list("files__status", flat=True)) == ["accepted"] * 3
+    assert sorted(b.files.count() for b in Batch.objects.all()) == [1, 2]
+    assert len(list((inbox / "processed").iterdir())) == 3
+
+
+def test_ingest_refuses_more_files_than_one_batch_holds(catalog, tmp_path: Path, settings) -> None:
+    settings.INGEST_MAX_FILES = 1
+    data, _ = samples.filled_scan("furusato-onestop", 29)
+    paths = [write(tmp_path, "a.png", data), write(tmp_path, "b.png", data)]
+    with pytest.raises(CommandError, match="at most 1 per batch"):
+        call_command("ingest", *paths, form="furusato-onestop", stdout=io.StringIO())
+    assert Batch.objects.count() == 0
+
+
+def test_ingest_prints_file_names_without_numbers(catalog, tmp_path: Path) -> None:
+    path = write(tmp_path, "0069－6736－2709.png", b"\x89PNG\r\n\x1a\nbroken")
+    out = io.StringIO()
+    call_command("ingest", path, form="furusato-onestop", stdout=out)
+    [rejected] = json.loads(out.getvalue())["rejected"]
+    assert rejected["file"] == "［番号削除］.png"
+    assert not contains_number(out.getvalue())

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ocr import storage
-from ocr.intake import create_batch, ingest_files
+from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, SourceFile
 from ocr.pipeline.ingest import MESSAGES, IngestError, Limits, inspect, iter_pages
 from tests.ocr import samples
@@ -100,6 +100,8 @@ def test_a_batch_keeps_every_file_and_goes_on_after_bad_ones(catalog) -> None:
     good = batch.files.get(original_name="good.png")
     assert good.status == SourceFile.Status.ACCEPTED
     assert [d.source_file_id for d in result.documents] == [good.pk]
+    [image] = page_images(result.documents[0])
+    assert image.shape == (1754, 1240, 3)
     stored = result.documents[0].pages.get()
     assert storage.read_image(stored.image).shape == (1754, 1240, 3)
 
@@ -130,6 +132,7 @@ def test_stored_files_are_encrypted_at_rest(catalog, settings) -> None:
     raw = source_file.file.open("rb").read()
     assert not raw.startswith(b"\x89PNG") and raw != data
     assert storage.read_file(source_file.file) == data
+    page_images(result.documents[0])
     page_raw = result.documents[0].pages.get().image.open("rb").read()
     assert b"PNG" not in page_raw[:16]
     assert Image.open(io.BytesIO(storage.read_file(result.documents[0].pages.get().image)))

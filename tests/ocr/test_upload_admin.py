@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from ocr.models import Batch, SourceFile
+from ocr.models import Batch, Page, SourceFile
+from tests.ocr import bombs
 from tests.personas import department_clerks, login
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +44,7 @@ def test_a_clerk_with_process_right_uploads_several_files(client, catalog, clerk
         SimpleUploadedFile("scan-1.png", png_bytes(), content_type="image/png"),
         SimpleUploadedFile("scan-2.pdf", b"this is not a pdf", content_type="application/pdf"),
     ]
-    response = upload(client, furusato, user.groups.get(), files)
+    response = upload(client, furusato, furusato.department, files)
 
     batch = Batch.objects.get()
     assert response.status_code == 302
@@ -58,13 +60,11 @@ def test_a_clerk_with_process_right_uploads_several_files(client, catalog, clerk
 def test_an_outsider_cannot_upload_to_another_departments_form(client, catalog, clerks):
     outsider = clerks["outsider"]
     login(client, outsider)
-    page = client.get(reverse("admin:ocr_batch_upload"))
-    assert page.status_code == 200
-    assert catalog["furusato-onestop"].name not in page.content.decode()
-
+    # No form type to upload to: the page itself is refused.
+    assert client.get(reverse("admin:ocr_batch_upload")).status_code == 403
     files = [SimpleUploadedFile("scan.png", png_bytes(), content_type="image/png")]
     response = upload(client, catalog["furusato-onestop"], outsider.groups.get(), files)
-    assert response.status_code == 200, "the form is shown again with an error"
+    assert response.status_code == 403
     assert Batch.objects.count() == 0
 
 
@@ -74,7 +74,7 @@ def test_batch_list_shows_progress_and_refreshes_while_processing(client, catalo
     upload(
         client,
         catalog["furusato-onestop"],
-        user.groups.get(),
+        catalog["furusato-onestop"].department,
         [SimpleUploadedFile("scan.png", png_bytes(), content_type="image/png")],
     )
     batch = Batch.objects.get()
@@ -82,3 +82,44 @@ def test_batch_list_shows_progress_and_refreshes_while_processing(client, catalo
     page = client.get(reverse("admin:ocr_batch_change", args=[batch.pk])).content.decode()
     assert '<progress value="0" max="1">' in page
     assert 'http-equiv="refresh"' in page
+
+
+def test_an_upload_of_too_many_files_is_refused_whole(client, catalog, clerks, settings):
+    settings.INGEST_MAX_FILES = 3
+    user = clerks["owner"]
+    login(client, user)
+    furusato = catalog["furusato-onestop"]
+    files = [
+        SimpleUploadedFile(f"scan-{n}.png", png_bytes(), content_type="image/png") for n in range(4)
+    ]
+    response = upload(client, furusato, furusato.department, files)
+    assert response.status_code == 200, "the form is shown again with the reason"
+    [error] = response.context["form"].errors.as_data()["scans"]
+    assert error.code == "too_many_files" and error.params == {"max": 3}
+    assert Batch.objects.count() == 0 and SourceFile.objects.count() == 0
+
+
+def test_an_upload_is_stored_and_checked_not_rasterised(client, catalog, clerks):
+    user = clerks["owner"]
+    login(client, user)
+    furusato = catalog["furusato-onestop"]
+    files = [
+        # 20 pages of 59.9 MP: refused from its headers, in a moment.
+        SimpleUploadedFile("poster.pdf", bombs.pdf_of_huge_pages(), content_type="application/pdf"),
+        # 20 pages of 14 MP: taken in, its pages rasterised later by the reading task.
+        SimpleUploadedFile(
+            "big.pdf", bombs.pdf_of_huge_pages(points=900), content_type="application/pdf"
+        ),
+    ]
+    started = time.monotonic()
+    response = upload(client, furusato, furusato.department, files)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    poster = batch.files.get(original_name="poster.pdf")
+    assert (poster.status, poster.error_code) == ("rejected", "file_too_many_pixels")
+    assert batch.files.get(original_name="big.pdf").status == "accepted"
+    assert batch.documents.count() == 20
+    assert not Page.objects.filter(document__batch=batch).exclude(image="").exists()
+    assert elapsed < 10, f"took {elapsed:.1f} s"

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from ocr import storage
-from ocr.intake import create_batch, ingest_files
+from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, ExtractedField
 from tests.ocr.samples import blank_form_png
 from yomitoru.fields import UndecryptableValue
@@ -31,6 +31,7 @@ def stored(catalog):
     furusato = catalog["furusato-onestop"]
     batch = create_batch(furusato, department=furusato.department, source=Batch.Source.CLI)
     document = ingest_files(batch, [("scan.png", blank_form_png("furusato-onestop"))]).documents[0]
+    page_images(document)
     number = mynumber.synthetic(random.Random(5))
     field = ExtractedField.objects.create(
         document=document,

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ocr.intake import IngestResult, ingest_paths
@@ -49,6 +50,12 @@ class Command(BaseCommand):
         missing = [str(p) for p in files if not p.is_file()]
         if missing:
             raise CommandError(f"not a file: {', '.join(missing)}")
+        if len(files) > settings.INGEST_MAX_FILES:
+            # One batch is one upload: bounded the same way (INGEST_MAX_FILES).
+            raise CommandError(
+                f"{len(files)} files: at most {settings.INGEST_MAX_FILES} per batch; "
+                "run the command once per part"
+            )
         form_type, group = resolve_target(form, department)
         result = ingest_paths(
             form_type, files, department=group, source=Batch.Source.CLI, sync=sync
