@@ -3,7 +3,14 @@
 Every entry (create, update, delete, access) gets the next ``sequence`` number and a ``seal``:
 HMAC-SHA256, under AUDIT_SEAL_KEY, of the previous entry's seal and a canonical form of this
 entry. Editing, deleting or reordering rows breaks the chain at the first affected entry;
-truncation is caught against an exported head. ``verify_audit_chain`` checks it.
+truncation is caught against the head log (``audit.chain``: every committed head is appended
+to a file the database cannot rewrite) or a head exported by the officer.
+``verify_audit_chain`` checks it.
+
+Who acted is kept in the entry itself (``actor_user_pk``, ``actor_username``, ``actor_name``,
+sealed): renaming the account does not rename its entries, and the actor's foreign key, which
+the database may set to NULL, is not part of the seal. Entries sealed before that (seal
+version 1) cover ``actor_id`` instead and still verify.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from functools import partial
 from typing import Any
 
 from auditlog.models import AbstractLogEntry
@@ -20,11 +28,39 @@ from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import FormType
+from yomitoru.lib.sensitive_text import redact
 
 GENESIS_SEAL = "0" * 64
 
-# The fields a seal covers, in this order.
+# The version new entries are sealed with (see SEALED_FIELDS_BY_VERSION).
+SEAL_VERSION = 2
+
+# The fields a seal covers: the actor as stored in the entry, not its foreign key.
 SEALED_FIELDS = (
+    "sequence",
+    "seal_version",
+    "timestamp",
+    "action",
+    "content_type_id",
+    "object_pk",
+    "object_id",
+    "object_repr",
+    "serialized_data",
+    "changes",
+    "changes_text",
+    "actor_user_pk",
+    "actor_username",
+    "actor_name",
+    "actor_email",
+    "remote_addr",
+    "remote_port",
+    "cid",
+    "additional_data",
+)
+
+# Entries written before the actor was stored: their seal covers ``actor_id``. Kept as it
+# was, so that those entries verify for ever.
+SEALED_FIELDS_V1 = (
     "sequence",
     "timestamp",
     "action",
@@ -43,6 +79,8 @@ SEALED_FIELDS = (
     "additional_data",
 )
 
+SEALED_FIELDS_BY_VERSION = {1: SEALED_FIELDS_V1, 2: SEALED_FIELDS}
+
 
 def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
@@ -51,7 +89,9 @@ def _plain(value: Any) -> Any:
 
 
 def canonical(entry: AuditEntry) -> bytes:
-    record = {name: _plain(getattr(entry, name)) for name in SEALED_FIELDS}
+    # An unknown version seals nothing of the entry: it can never match, so it is reported.
+    fields = SEALED_FIELDS_BY_VERSION.get(entry.seal_version, ("seal_version",))
+    record = {name: _plain(getattr(entry, name)) for name in fields}
     return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
@@ -84,7 +124,23 @@ class AuditEntry(AbstractLogEntry):
     seal: models.CharField[str, str] = models.CharField(
         _("seal"), max_length=64, blank=True, editable=False
     )
+    # Rows written before the version existed are version 1; save() writes SEAL_VERSION.
+    seal_version: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        _("seal version"), default=1, editable=False
+    )
+    # The actor as they were when the entry was written. The foreign key is kept for joins
+    # and filters; these say who it was, whatever later happens to the account.
+    actor_user_pk: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(
+        _("actor's user id"), null=True, blank=True, editable=False
+    )
+    actor_username: models.CharField[str, str] = models.CharField(
+        _("actor's user name"), max_length=150, blank=True, default="", editable=False
+    )
+    actor_name: models.CharField[str, str] = models.CharField(
+        _("actor's name"), max_length=300, blank=True, default="", editable=False
+    )
     object_pk: str
+    object_repr: str
 
     class Meta(AbstractLogEntry.Meta):
         verbose_name = _("audit entry")
@@ -112,12 +168,38 @@ class AuditEntry(AbstractLogEntry):
         # Seal what the database will give back: object_pk is stored as text.
         if self.object_pk is not None:
             self.object_pk = str(self.object_pk)
+        # The object's name is free text (a file name, a typed user name in axes' records):
+        # the detector runs here too, behind the doors that refuse such input.
+        self.object_repr = redact(self.object_repr or "")
+        self.seal_version = SEAL_VERSION
+        if SEAL_VERSION >= 2:
+            self._store_actor()
         with transaction.atomic():
             head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
             self.sequence = head.sequence + 1
             self.seal = compute_seal(head.seal, self)
             super().save(*args, **kwargs)
             ChainHead.objects.filter(pk=1).update(sequence=self.sequence, seal=self.seal)
+            # The head goes to the file only once the entry is committed: a rolled-back
+            # entry never leaves a line ahead of the database. (audit.chain imports this
+            # module, hence the import here.)
+            from audit.chain import append_head
+
+            transaction.on_commit(
+                partial(append_head, self.sequence, self.seal),
+                using=kwargs.get("using"),
+                robust=True,
+            )
+
+    def _store_actor(self) -> None:
+        actor = self.actor
+        if actor is None:
+            self.actor_user_pk, self.actor_username, self.actor_name = None, "", ""
+            return
+        self.actor_user_pk = actor.pk
+        # The same detector as any free text that reaches the log.
+        self.actor_username = redact(actor.get_username())[:150]
+        self.actor_name = redact(actor.get_full_name())[:300]
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("audit entries are append-only")

@@ -34,9 +34,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import reports
 from audit.access import Access, log_access
+from audit.actors import entry_display_name
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
-from yomitoru.admin_site import display_name, model_name
+from yomitoru.admin_site import model_name
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
 from yomitoru.lib.csvsafe import spreadsheet_safe
@@ -141,6 +142,7 @@ def unusual_access(request: HttpRequest, model_admin: ModelAdmin) -> HttpRespons
             ),
         ),
         ungranted=reports.without_grant(since),
+        by_superusers=_labelled(context, reports.by_superusers(since)),
     )
     try:
         off_hours = reports.outside_office_hours(since, office_hours=settings.OFFICE_HOURS)
@@ -210,7 +212,7 @@ def csv_row(
         spreadsheet_safe(row.username),
         action_labels.get(entry.action, str(entry.action)),
         access_labels.get(row.access, row.access),
-        spreadsheet_safe(display_name(entry.actor)),
+        spreadsheet_safe(entry_display_name(entry)),
         model_name(content_type.model_class()) if content_type else "",
         spreadsheet_safe(entry.object_pk or ""),
         spreadsheet_safe(entry.object_repr),

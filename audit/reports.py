@@ -18,6 +18,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMinute, TruncHour
 
 from audit.access import Access
+from audit.actors import entry_person, entry_username, person
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from ocr.models import Document, ExtractedField
@@ -110,15 +111,19 @@ def bursts(
         .values(
             "actor_id", "actor__username", "actor__first_name", "actor__last_name", "kind", "hour"
         )
-        .annotate(n=Count("id"))
+        # The names the entries keep (the same within one user's hour, bar a rename).
+        .annotate(
+            n=Count("id"), stored_username=Max("actor_username"), stored_name=Max("actor_name")
+        )
         .filter(n__gt=min(limits.values()))
         .order_by("-hour", "actor__username", "kind")
     )
     return [
         BurstRow(
             user_id=g["actor_id"],
-            username=g["actor__username"],
-            person=_person(g["actor__username"], g["actor__first_name"], g["actor__last_name"]),
+            username=g["stored_username"] or g["actor__username"],
+            person=_stored_person(g)
+            or _person(g["actor__username"], g["actor__first_name"], g["actor__last_name"]),
             hour=g["hour"].astimezone(TOKYO),
             access=g["kind"],
             count=g["n"],
@@ -154,6 +159,19 @@ def outside_office_hours(
     return [access_row(entry) for entry in entries[:limit]]
 
 
+def by_superusers(
+    since: datetime, until: datetime | None = None, limit: int = 500
+) -> list[AccessRow]:
+    """Every access by a superuser: setup accounts have no business reading data at all."""
+    entries = (
+        access_entries(since, until)
+        .filter(actor__is_superuser=True)
+        .select_related("actor")
+        .order_by("-sequence")
+    )
+    return [access_row(entry) for entry in entries[:limit]]
+
+
 def without_grant(since: datetime, until: datetime | None = None) -> list[UngrantedRow]:
     """Accesses to documents whose form type the user holds no current `process` grant on."""
     groups = (
@@ -161,7 +179,13 @@ def without_grant(since: datetime, until: datetime | None = None) -> list[Ungran
         .filter(additional_data__has_key="document")
         .annotate(form_type=KT("additional_data__form_type"))
         .values("actor_id", "actor__username", "form_type")
-        .annotate(n=Count("id"), first=Min("timestamp"), last=Max("timestamp"))
+        .annotate(
+            n=Count("id"),
+            first=Min("timestamp"),
+            last=Max("timestamp"),
+            stored_username=Max("actor_username"),
+            stored_name=Max("actor_name"),
+        )
         .order_by("actor__username", "form_type")
     )
     allowed: dict[int, set[int]] = {}
@@ -178,8 +202,8 @@ def without_grant(since: datetime, until: datetime | None = None) -> list[Ungran
         rows.append(
             UngrantedRow(
                 user_id=user.pk,
-                username=g["actor__username"],
-                person=person_label(user),
+                username=g["stored_username"] or g["actor__username"],
+                person=_stored_person(g) or person_label(user),
                 form_type_id=form_type_id,
                 form_type=names.get(form_type_id, f"#{form_type_id}"),
                 accesses=g["n"],
@@ -207,34 +231,45 @@ def accesses_to_documents(document_ids: list[int]) -> list[AccessRow]:
 
 
 def exports_covering(document_ids: list[int]) -> list[AccessRow]:
-    """Exports of these documents' form types since the first of them arrived.
+    """Exports that contained one of these documents, newest first.
 
-    An export entry names the form type and a count, not each document, so these exports may
-    (not must) have contained the documents.
+    An export entry names the documents it exported (``documents``). Entries written before
+    it did name only the form type and a count: those are listed when they exported one of
+    these documents' form types after the first of them arrived, so they may (not must) have
+    contained them.
     """
+    wanted = set(document_ids)
     documents = Document.objects.filter(pk__in=document_ids)
     first = documents.aggregate(first=Min("created_at"))["first"]
     if first is None:
         return []
     form_types = sorted(set(documents.values_list("form_type_id", flat=True)))
+    # SQLite has no JSON containment lookup: the named ids are compared here, among the
+    # exports of these form types.
     entries = AuditEntry.objects.filter(
         action=AuditEntry.Action.ACCESS,
         additional_data__access=Access.EXPORT.value,
         additional_data__form_type__in=form_types,
         timestamp__gte=first,
     )
-    return [access_row(e) for e in entries.select_related("actor").order_by("-sequence")]
+    rows = []
+    for entry in entries.select_related("actor").order_by("-sequence"):
+        named = _data(entry).get("documents")
+        if isinstance(named, list) and not wanted.intersection(named):
+            continue
+        rows.append(access_row(entry))
+    return rows
 
 
 def access_row(entry: AuditEntry) -> AccessRow:
-    data: dict[str, Any] = entry.additional_data if isinstance(entry.additional_data, dict) else {}
-    actor = entry.actor
+    data = _data(entry)
     return AccessRow(
         sequence=entry.sequence or 0,
         timestamp=entry.timestamp.astimezone(TOKYO),
-        user_id=entry.actor_id,
-        username=actor.get_username() if actor is not None else "",
-        person=person_label(actor) if actor is not None else "",
+        user_id=entry.actor_user_pk if entry.actor_user_pk is not None else entry.actor_id,
+        # As the entry names them when it was written, whatever the account is called now.
+        username=entry_username(entry),
+        person=entry_person(entry),
         access=str(data.get("access", "")),
         form_type_id=_int(data.get("form_type")),
         batch_id=_int(data.get("batch")),
@@ -242,6 +277,17 @@ def access_row(entry: AuditEntry) -> AccessRow:
         reason=str(data.get("reason", "")),
         count=_int(data.get("count")),
     )
+
+
+def _data(entry: AuditEntry) -> dict[str, Any]:
+    return entry.additional_data if isinstance(entry.additional_data, dict) else {}
+
+
+def _stored_person(group: dict[str, Any]) -> str:
+    """The person as the grouped entries name them ("" when they predate stored names)."""
+    if not group["stored_username"]:
+        return ""
+    return person(group["stored_username"], group["stored_name"])
 
 
 def _person(username: str, first_name: str, last_name: str) -> str:

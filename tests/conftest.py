@@ -27,6 +27,8 @@ def _isolated_media(settings, tmp_path: Path) -> Path:
     media = tmp_path / "media"
     media.mkdir()
     settings.MEDIA_ROOT = media
+    # Each test's audit entries append their chain heads to a file of its own.
+    settings.AUDIT_HEAD_LOG = tmp_path / "audit" / "chain-head.log"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return media
 

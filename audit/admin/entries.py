@@ -26,23 +26,26 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import officer_views
 from audit.access import Access, LogsChangeViewAccess, log_access
+from audit.actors import entry_person
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
-from yomitoru.admin_site import ReadOnlyModelAdmin, model_name, person_label
+from yomitoru.admin_site import ReadOnlyModelAdmin, model_name
 
 # django-auditlog registers its own admin for the entry model; ours replaces it.
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)
 
 
+# The largest id a database integer holds: a longer number is no id (SQLite cannot bind it).
+MAX_ID = 2**63 - 1
+
+
 def _scope_id(value: str | None) -> int:
-    try:
-        number = int(value or "")
-    except ValueError:
-        raise IncorrectLookupParameters(value) from None
-    if number < 1:
+    """An id from the query string: plain ASCII digits ("²" is a digit to str.isdigit only)."""
+    text = value or ""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise IncorrectLookupParameters(value)
-    return number
+    return int(text)
 
 
 class AccessKindFilter(admin.SimpleListFilter):
@@ -129,6 +132,12 @@ class ObjectTypeFilter(ResourceTypeFilter):
             for ct in ContentType.objects.filter(pk__in=ids)
         ]
         return sorted(names, key=lambda pair: str(pair[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        # auditlog's own hands the raw value to the query: ``?resource_type=abc`` was a 500.
+        if self.value() is None:
+            return queryset
+        return queryset.filter(content_type_id=_scope_id(self.value()))
 
 
 class DocumentScopeFilter(ScopeIdFilter):
@@ -222,17 +231,19 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        if request.method == "GET" and response.status_code == 200:
+        # Whatever the method (a POST of the action form renders the list too); a page that
+        # shows no list (the admin's "invalid lookup" page) is not a look at the log.
+        shown = getattr(response, "context_data", None) or {}
+        if response.status_code == 200 and "cl" in shown:
             user = cast(User, request.user)
             log_access(user, user, Access.AUDIT_VIEW)
         return response
 
     @admin.display(description=_("user"), ordering="actor")
     def person(self, obj: AuditEntry) -> str:
-        """The person's name and user name; no link (the officer does not administer users)."""
-        if obj.actor is None:
-            return str(_("system"))
-        return person_label(obj.actor)
+        """The person's name and user name as the entry keeps them (not as the account is
+        called now); no link (the officer does not administer users)."""
+        return entry_person(obj) or str(_("system"))
 
     @admin.display(description=_("access kind"))
     def access_kind(self, obj: AuditEntry) -> str:

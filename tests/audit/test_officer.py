@@ -328,3 +328,25 @@ def test_entries_cannot_be_changed_or_deleted_and_the_chain_still_verifies(
     assert AuditEntry.objects.exclude(remote_addr=None).exists()
     report = verify_chain()
     assert report.ok, report.problem
+
+
+def test_an_export_names_its_documents_and_the_lookup_finds_only_those(world) -> None:
+    """The export entry lists the exported documents: a later document of the same form type,
+    not in the export, is not reported as exported (it used to be, by form type and date)."""
+    clerk_works(world)  # exports world.document only
+    later, truth = read_document(world.form_type, seed=2)
+    (export,) = accesses(world.clerk, Access.EXPORT)
+    assert export.additional_data["documents"] == [world.document.pk]
+    assert export.additional_data["count"] == 1
+    officer = as_user(world.officer)
+
+    mine = officer.post(reverse(LOOKUP), {"mynumber": world.number})
+    assert [item["row"].sequence for item in mine.context["exports"]] == [export.sequence]
+    theirs = officer.post(reverse(LOOKUP), {"mynumber": truth["mynumber"]})
+    assert theirs.context["documents"] == [later.pk]
+    assert theirs.context["exports"] == []
+
+    # An export logged before documents were named still counts, by form type and date.
+    old = log_access(world.clerk, world.form_type, Access.EXPORT, count=3)
+    theirs = officer.post(reverse(LOOKUP), {"mynumber": truth["mynumber"]})
+    assert [item["row"].sequence for item in theirs.context["exports"]] == [old.sequence]
