@@ -3,8 +3,9 @@
 django-auditlog records changes by itself; reads it does not. Every protected view calls
 ``log_access`` explicitly, once per access, so a reader of a view sees where it is logged.
 An entry names the object and the kind of access, and the form type / batch / document it
-concerns for the officer's filters. It never holds a value: the reason a person types for a
-reveal is passed through the same redaction as the logs.
+concerns for the officer's filters. It never holds a value: every free text it stores (the
+reason a person types, any text in the details, the object's name) passes the one detector of
+numbers in free text, as a last line of defence behind the doors that refuse such input.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from audit.models import AuditEntry
-from yomitoru.logs import redact
+from yomitoru.lib.sensitive_text import redact
 
 
 class Access(models.TextChoices):
@@ -68,12 +69,32 @@ def log_access(
     if count is not None:
         data["count"] = count
     return AuditEntry.objects.log_create(
-        obj, force_log=True, action=AuditEntry.Action.ACCESS, actor=actor, additional_data=data
+        obj,
+        force_log=True,
+        action=AuditEntry.Action.ACCESS,
+        actor=actor,
+        object_repr=redact(str(obj)),
+        additional_data=_without_numbers(data),
     )
 
 
+def _without_numbers(value: Any) -> Any:
+    """``value`` with every string in it (keys too, at any depth) passed through the detector."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_without_numbers(k): _without_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_numbers(item) for item in value]
+    return value
+
+
 class LogsChangeViewAccess:
-    """ModelAdmin mixin: opening an object's page in the admin writes one access entry."""
+    """ModelAdmin mixin: opening an object's page in the admin writes one access entry.
+
+    The entry follows the response, not the method: the admin renders the page for any method
+    but POST (and for a POST whose form it shows again). A HEAD is logged like the GET it is.
+    """
 
     change_view_access: Access = Access.OPEN
 
@@ -84,6 +105,6 @@ class LogsChangeViewAccess:
             request, object_id, form_url, extra_context
         )
         opened = getattr(response, "context_data", {}).get("original")
-        if request.method == "GET" and response.status_code == 200 and opened is not None:
+        if response.status_code == 200 and opened is not None:
             log_access(cast(User, request.user), opened, self.change_view_access)
         return response

@@ -115,8 +115,13 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         shown = reveal_document(
             document, reason=request.POST.get("reason", ""), acting_user=_user(request)
         )
-    except RevealRefused:
-        messages.error(request, _("My Numbers can be shown only with the right and a reason."))
+    except RevealRefused as refused:
+        if refused.args == ("number_in_reason",):
+            messages.error(
+                request, _("Do not include a My Number or any other number in the reason.")
+            )
+        else:
+            messages.error(request, _("My Numbers can be shown only with the right and a reason."))
     else:
         until = time_format(timezone.localtime(shown.expires_at), "H:i")
         messages.success(request, _("My Numbers are shown until %(time)s.") % {"time": until})

@@ -1,28 +1,45 @@
-"""Redaction of runs of 12 or 13 digits (My Number, corporate number) from every log record.
+"""Redaction of every run of 12 or more digits from every log record.
+
+The runs are found by the one detector of numbers in free text (yomitoru.lib.sensitive_text),
+without checking check digits: in a log, a mistyped My Number must not slip through either, in
+any width or with any separator.
 
 Two layers: a log-record factory rewrites each record's message as it is created, so every
 handler (files, console, test capture, anything a library adds) sees the redacted text; the
-formatter redacts the fully formatted output again, which covers tracebacks.
+formatter redacts the message, the traceback and the stack it prints again. It does not redact
+the line's own timestamp, which the detector would read as a run of 17 digits.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-# A run of 12–13 digits, possibly written with spaces or hyphens between the digits.
-_NUMBER_RUN = re.compile(r"(?<!\d)\d(?:[ \-\u3000]?\d){11,12}(?!\d)")
+from yomitoru.lib import sensitive_text
+
 REDACTED = "[redacted-number]"
 
 
 def redact(text: str) -> str:
-    return _NUMBER_RUN.sub(REDACTED, text)
+    return sensitive_text.redact(text, check_digits=False, marker=REDACTED)
 
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        if record.exc_text:
+            # Cached by another formatter: it may not have redacted it.
+            record.exc_text = redact(record.exc_text)
+        return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = redact(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact(super().formatStack(stack_info))
 
 
 def install_redacting_record_factory() -> None:

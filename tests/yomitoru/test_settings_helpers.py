@@ -1,4 +1,6 @@
 import stat
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -95,11 +97,45 @@ def test_weak_keys_refuse_to_start(tmp_path: Path, name: str, value: str, messag
 
 @pytest.mark.parametrize(
     "text",
-    ["番号 123456789018 です", "1234 5678 9018", "1234-5678-9018", "7000012050002"],
+    [
+        "番号 123456789018 です",
+        "1234 5678 9018",
+        "1234-5678-9018",
+        "7000012050002",
+        # Missed by the old pattern: other separators, full width, longer runs, wrong check digit.
+        "0069－6736－2709",
+        "0069.6736.2709",
+        "0069/6736/2709",
+        "0069  6736  2709",
+        "００６９６７３６２７０９",
+        "12006967362709",
+        "123456789012",
+    ],
 )
 def test_log_redaction_removes_number_runs(text: str) -> None:
     redacted = redact(text)
-    assert not any(ch.isdigit() for ch in redacted.replace("[redacted-number]", ""))
+    normal = unicodedata.normalize("NFKC", redacted.replace("[redacted-number]", ""))
+    assert not any(ch.isdigit() for ch in normal)
+
+
+def test_log_formatter_redacts_message_and_traceback_but_keeps_the_time() -> None:
+    import logging
+
+    from yomitoru.logs import RedactingFormatter
+
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(message)s")
+    try:
+        raise ValueError("bad value 0069.6736.2709")
+    except ValueError:
+        record = logging.LogRecord(
+            "ocr", logging.ERROR, __file__, 1, "read %s", ("0069 6736 2709",), sys.exc_info()
+        )
+    line = formatter.format(record)
+    assert "6736" not in line
+    # The message, the source line in the traceback, the exception's own message.
+    assert line.count("[redacted-number]") == 3
+    # The timestamp, a run of 17 digits once its separators are read through, stays.
+    assert line.startswith(formatter.formatTime(record))
 
 
 def test_log_redaction_keeps_short_numbers() -> None:

@@ -3,11 +3,19 @@
 Whatever a person types or uploads that can reach the audit log, a list or a log file
 (reveal reasons, file names, user names) passes through here. A My Number hides in such text
 in many shapes: ``0069－6736－2709``, ``0069.6736.2709``, full-width digits, double spaces,
-inside a longer run of digits. The detector reads the text as a person would: each character
-is normalised on its own (NFKC, so full-width digits become ASCII), digits separated by at most
-a few separator characters (any space, dash, dot, slash, underscore, comma or other punctuation
-or symbol) form one run, and a run is a number when any 12 consecutive digits of it are a valid
-My Number or any 13 are a valid corporate number. The whole run is then redacted.
+inside a longer run of digits, in kanji numerals, with the IME's ー for a hyphen.
+
+The detector reads the text as a person would. Each character is normalised on its own (NFKC:
+full-width, mathematical, superscript and circled digits become ASCII; ㎜ becomes the letters
+"mm", ︙ three dots) and what that gives is read character by character: the decimal digits of
+any script and the kanji numerals 〇一二…九 are digits; spaces, punctuation, symbols, control
+characters and ー are separators; invisible characters (format characters such as zero-width
+spaces, combining marks such as an underline) are read through, neither ending a run nor
+counting towards the gap; anything else (a letter) ends a run. Digits with at most MAX_GAP
+separators between them form one run, and a run is a number when any 12 consecutive digits of
+it are a valid My Number or any 13 are a valid corporate number. The whole run is then
+redacted. Reading the NFKC form gives the same answer on a text and on its NFKC form, which is
+what Django stores of some fields (user names).
 
 Positions are kept in the original text, so only the run is replaced and the rest of the text
 stays as typed.
@@ -16,6 +24,7 @@ stays as typed.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from yomitoru.lib import corporate_number, mynumber
@@ -23,7 +32,16 @@ from yomitoru.lib import corporate_number, mynumber
 REDACTED = "［番号削除］"
 # Separator characters allowed between two digits of one run (a person writes "0069 - 6736").
 MAX_GAP = 3
-_SEPARATOR_CATEGORIES = ("Z", "P", "S", "Cc", "Cf")
+_SEPARATOR_CATEGORIES = ("Z", "P", "S", "Cc")
+# Not seen, or drawn on the character before: never a gap a reader would notice.
+_INVISIBLE_CATEGORIES = ("Cf", "Mn", "Me")
+# The katakana prolonged sound mark (and its half-width form) is what a Japanese input method
+# types for "-": letters by category, separators here.
+_EXTRA_SEPARATORS = frozenset("ーｰ")
+# A colon ends a run: nobody writes a number with colons, and clock times (12:34:56) next to a
+# date would otherwise join into a long run that may hold a valid check digit by chance.
+_BREAKERS = frozenset(":")
+_KANJI_DIGITS = {kanji: str(value) for value, kanji in enumerate("〇一二三四五六七八九")}
 
 
 @dataclass(frozen=True)
@@ -32,13 +50,34 @@ class Span:
     end: int
 
 
-def _digit(char: str) -> str | None:
-    normal = unicodedata.normalize("NFKC", char)
-    return normal if len(normal) == 1 and "0" <= normal <= "9" else None
+def _digit(part: str) -> str | None:
+    """The ASCII digit a normalised character stands for, if any."""
+    if part in _KANJI_DIGITS:
+        return _KANJI_DIGITS[part]
+    value = unicodedata.decimal(part, None)
+    return None if value is None else str(value)
 
 
-def _is_separator(char: str) -> bool:
-    return unicodedata.category(char).startswith(_SEPARATOR_CATEGORIES)
+def _separates(part: str) -> bool:
+    if part in _BREAKERS:
+        return False
+    return part in _EXTRA_SEPARATORS or unicodedata.category(part).startswith(_SEPARATOR_CATEGORIES)
+
+
+def _is_invisible(part: str) -> bool:
+    return unicodedata.category(part) in _INVISIBLE_CATEGORIES
+
+
+def _parts(text: str) -> Iterator[tuple[int, str]]:
+    """The text's NFKC form, character by character, each with its position in ``text``.
+
+    Read this way the detector gives the same answer on a text and on its NFKC form (what
+    Django's user name field stores): ㎜ is read "mm", letters; ︙ is read "...", three
+    separators; ⑩ is read "10", two digits.
+    """
+    for index, char in enumerate(text):
+        for part in unicodedata.normalize("NFKC", char):
+            yield index, part
 
 
 def _runs(text: str) -> list[list[tuple[str, int]]]:
@@ -46,15 +85,17 @@ def _runs(text: str) -> list[list[tuple[str, int]]]:
     runs: list[list[tuple[str, int]]] = []
     current: list[tuple[str, int]] = []
     gap = 0
-    for index, char in enumerate(text):
-        digit = _digit(char)
+    for index, part in _parts(text):
+        digit = _digit(part)
         if digit is not None:
             if current and gap > MAX_GAP:
                 runs.append(current)
                 current = []
             current.append((digit, index))
             gap = 0
-        elif current and _is_separator(char):
+        elif current and _is_invisible(part):
+            continue
+        elif current and _separates(part):
             gap += 1
         elif current:
             runs.append(current)

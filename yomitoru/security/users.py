@@ -3,21 +3,73 @@
 Django already refuses an inactive user on their next request (ModelBackend.get_user), but
 the stored sessions would linger; they are deleted here, explicitly, when the admin's change
 form turns ``is_active`` off.
+
+What an administrator types for a user (user name, names, e-mail) or a department (group
+name) reaches lists and the audit log for good: text holding a My Number or a corporate number
+is refused with a message (the one detector, yomitoru.lib.sensitive_text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from audit.actors import has_audit_entries
+from yomitoru.lib.sensitive_text import contains_number
 from yomitoru.security.sessions import end_user_sessions
+
+NUMBER_IN_TEXT = _("Do not include a My Number or any other number here.")
+
+
+class NumberFreeForm(forms.ModelForm):
+    """Refuses a My Number or corporate number in any of ``number_free_fields``."""
+
+    number_free_fields: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        for name in self.number_free_fields:
+            value = cleaned.get(name)
+            if isinstance(value, str) and contains_number(value):
+                self.add_error(name, ValidationError(NUMBER_IN_TEXT, code="number_in_text"))
+        return cleaned
+
+
+_USER_TEXT = ("username", "first_name", "last_name", "email")
+
+
+class NumberFreeUserCreationForm(NumberFreeForm, AdminUserCreationForm):
+    number_free_fields = _USER_TEXT
+
+
+class NumberFreeUserChangeForm(NumberFreeForm, UserChangeForm):
+    number_free_fields = _USER_TEXT
+
+
+class NumberFreeGroupForm(NumberFreeForm):
+    number_free_fields = ("name",)
+
+    class Meta:
+        model = Group
+        fields = ("name", "permissions")
+
+
+class YomitoruGroupAdmin(GroupAdmin):
+    form = NumberFreeGroupForm
 
 
 class YomitoruUserAdmin(UserAdmin):
+    form = NumberFreeUserChangeForm
+    add_form = NumberFreeUserCreationForm
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # Everyone works in the admin: a new user is staff from the start. What they see there
         # comes from their groups' rights, none of which a new user has.
@@ -27,6 +79,13 @@ class YomitoruUserAdmin(UserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             end_user_sessions(obj)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A person named in the audit log as the actor is deactivated, never deleted: the
+        # entries keep their actor (audit.actors also refuses it below the admin).
+        if obj is not None and has_audit_entries(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 def install_user_admin(site: admin.AdminSite | None = None) -> None:
     """Replace django.contrib.auth's registration (called once the admin has autodiscovered)."""
@@ -34,3 +93,6 @@ def install_user_admin(site: admin.AdminSite | None = None) -> None:
     if site.is_registered(User):
         site.unregister(User)
     site.register(User, YomitoruUserAdmin)
+    if site.is_registered(Group):
+        site.unregister(Group)
+    site.register(Group, YomitoruGroupAdmin)
