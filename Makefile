@@ -84,4 +84,4 @@ lint: setup
 
 check-types: setup
 	DATA_DIR=$(DATA_DIR)/test $(PY) -m yomitoru.keys $(DATA_DIR)/test >/dev/null
-	DATA_DIR=$(DATA_DIR)/test $(VENV)/bin/mypy .
+	DATA_DIR=$(DATA_DIR)/test $(VENV)/bin/mypy --cache-dir=/dev/null .

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -36,6 +36,12 @@ class DepartmentRightsForm(AdminGroupObjectPermissionsForm):
         return [(p.codename, _(p.name)) for p in department_rights(self.obj)]
 
 
+def _form_type_id(object_pk: str) -> str:
+    if not object_pk.isascii() or not object_pk.isdigit() or len(object_pk) > 18:
+        raise Http404
+    return object_pk
+
+
 def may_grant(request: HttpRequest) -> bool:
     """What guardian's reinforced views ask before they show or change a department's rights."""
     return all(
@@ -59,8 +65,7 @@ class FormPageInline(admin.TabularInline):
 
 
 @admin.register(FormType)
-# guardian declares change_form_template as an instance attribute, Django as a class one.
-class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
+class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
     """Form types, and the grants of department rights on them.
 
     The "object permissions" pages are reachable only by those who may grant (guardian's own
@@ -69,7 +74,8 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type
     """
 
     list_display = ("name", "code", "version", "department", "is_current", "field_count")
-    change_form_template = "admin/forms_catalog/formtype/change_form.html"
+    # guardian declares change_form_template as an instance attribute, Django as a class one.
+    change_form_template = "admin/forms_catalog/formtype/change_form.html"  # type: ignore[misc]
     obj_perms_manage_template = "admin/forms_catalog/formtype/rights.html"
     obj_perms_manage_group_template = "admin/forms_catalog/formtype/rights_group.html"
     list_filter = ("is_current", "department")
@@ -86,6 +92,21 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):  # type
     ) -> HttpResponse:
         context = {**(extra_context or {}), "can_grant": may_grant(request)}
         return super().change_view(request, object_id, form_url, context)
+
+    # guardian's rights pages look the form type up with the raw id from the URL: an id that is
+    # not a number is "not found" here, not a server error.
+    def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> HttpResponse:
+        return super().obj_perms_manage_view(request, _form_type_id(object_pk))
+
+    def obj_perms_manage_user_view(
+        self, request: HttpRequest, object_pk: str, user_id: str
+    ) -> HttpResponse:
+        return super().obj_perms_manage_user_view(request, _form_type_id(object_pk), user_id)
+
+    def obj_perms_manage_group_view(
+        self, request: HttpRequest, object_pk: str, group_id: str
+    ) -> HttpResponse:
+        return super().obj_perms_manage_group_view(request, _form_type_id(object_pk), group_id)
 
     def get_obj_perms_base_context(self, request: HttpRequest, obj: FormType) -> dict:
         context = super().get_obj_perms_base_context(request, obj)

@@ -127,7 +127,10 @@ def import_definition(
     group, _ = Group.objects.get_or_create(name=department or data.get("department") or "未設定")
     previous = FormType.objects.filter(code=data["code"]).order_by("-version").first()
     version = previous.version + 1 if previous else int(data.get("version", 1))
-    FormType.objects.filter(code=data["code"], is_current=True).update(is_current=False)
+    # Row by row, never a bulk write: the audit log records each version change and each field.
+    for current in FormType.objects.filter(code=data["code"], is_current=True):
+        current.is_current = False
+        current.save(update_fields=["is_current"])
     form_type = FormType.objects.create(
         code=data["code"],
         version=version,
@@ -140,8 +143,8 @@ def import_definition(
         retention_years=int(data.get("retention_years", 5)),
         is_current=True,
     )
-    FieldDefinition.objects.bulk_create(
-        FieldDefinition(
+    for order, field in enumerate(data["fields"]):
+        FieldDefinition.objects.create(
             form_type=form_type,
             order=order,
             key=field["key"],
@@ -159,8 +162,6 @@ def import_definition(
             options=field.get("options", []),
             export_column=field.get("export_column") or field["label"],
         )
-        for order, field in enumerate(data["fields"])
-    )
     if previous is not None:
         _copy_grants(previous, form_type)
     for reference in references:

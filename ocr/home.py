@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ocr.models import Document
-from ocr.permissions import form_types_with, processable_form_types
+from ocr.permissions import form_types_with, processable_form_types, visible_documents
 from yomitoru.admin_site import HomePanel
 from yomitoru.security.twofactor import ADMINISTRATOR_PERMS
 
@@ -35,7 +35,7 @@ def _documents_url(**filters: Any) -> str:
     return reverse("admin:ocr_document_changelist") + "?" + urlencode(filters)
 
 
-def _counts_by_form_type(form_types: Any, groups: tuple[tuple[str, ...], ...]) -> list[dict]:
+def _counts_by_form_type(documents: Any, groups: tuple[tuple[str, ...], ...]) -> list[dict]:
     """One row per form type code: the form type's name and a count per status group.
 
     One query; documents of every version of a form type count under its code.
@@ -45,8 +45,7 @@ def _counts_by_form_type(form_types: Any, groups: tuple[tuple[str, ...], ...]) -
         for index, statuses in enumerate(groups)
     }
     return list(
-        Document.objects.filter(form_type__in=form_types)
-        .values("form_type__code", "form_type__department__name")
+        documents.values("form_type__code", "form_type__department__name")
         .annotate(**annotations)
         .order_by("form_type__code")
     )
@@ -67,7 +66,7 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
         return None
     names = _names(allowed)
     rows = []
-    for counts in _counts_by_form_type(allowed, WAITING):
+    for counts in _counts_by_form_type(visible_documents(user), WAITING):
         code = counts["form_type__code"]
         ids = ",".join(str(pk) for pk in allowed.filter(code=code).values_list("pk", flat=True))
         cells: list[Any] = [names.get(code, code)]
@@ -113,7 +112,7 @@ def manager_statistics(request: HttpRequest) -> HomePanel | None:
             *(counts[f"n{index}"] for index in range(len(groups))),
             sum(counts[f"n{index}"] for index in range(len(groups))),
         ]
-        for counts in _counts_by_form_type(allowed, groups)
+        for counts in _counts_by_form_type(Document.objects.filter(form_type__in=allowed), groups)
     ]
     return HomePanel(
         key="statistics",

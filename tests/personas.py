@@ -23,17 +23,20 @@ STAFF_VIEWS = ("view_document", "view_batch", "view_sourcefile")
 def department_clerks(form_type: FormType) -> dict[str, User]:
     """Owner department with My Number rights, same department without, other department.
 
-    All three may open the document, batch and file pages: what they find there is up to
-    their object permissions.
+    As in a town hall: the department (the form type's own group) processes and exports its
+    form type; within it, only the named My Number handlers, a group of their own, may see
+    the numbers. All three may open the document, batch and file pages: what they find there
+    is up to their object permissions and their department.
     """
     owner = form_type.department
     other, _ = Group.objects.get_or_create(name="他課")
-    for perm in ("process", "view_mynumber", "export"):
+    handlers, _ = Group.objects.get_or_create(name=f"{owner.name} 個人番号取扱担当")
+    for perm in ("process", "export"):
         assign_perm(f"forms_catalog.{perm}", owner, form_type)
+    assign_perm("forms_catalog.view_mynumber", handlers, form_type)
     with_mynumber = make_user("clerk_with_mynumber", owner)
-    without = make_user("clerk_without", Group.objects.create(name=f"{owner.name}（閲覧制限）"))
-    assign_perm("forms_catalog.process", without.groups.get(), form_type)
-    assign_perm("forms_catalog.export", without.groups.get(), form_type)
+    with_mynumber.groups.add(handlers)
+    without = make_user("clerk_without", owner)
     outsider = make_user("outsider", other)
     people = {"owner": with_mynumber, "no_mynumber": without, "outsider": outsider}
     views = Permission.objects.filter(codename__in=STAFF_VIEWS)

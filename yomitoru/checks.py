@@ -46,6 +46,30 @@ def check_data_dir(app_configs: Any, **kwargs: Any) -> list[Error]:
     return errors
 
 
+@register()
+def check_private_data(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The data folder and the SQLite files hold sessions and TOTP keys: nobody else reads them."""
+    errors = []
+    paths = [str(settings.DATA_DIR)]
+    head_log_folder = settings.AUDIT_HEAD_LOG.parent
+    if head_log_folder.exists():
+        paths.append(str(head_log_folder))
+    database = settings.DATABASES["default"]
+    if str(database["ENGINE"]).endswith("sqlite3"):
+        name = str(database["NAME"])
+        paths += [p for p in (name, f"{name}-wal", f"{name}-shm") if os.path.exists(p)]
+    for path in paths:
+        if os.stat(path).st_mode & 0o077:
+            errors.append(
+                Error(
+                    f"{path} can be read by other users of the machine.",
+                    hint=f"chmod go-rwx {path}",
+                    id="yomitoru.E004",
+                )
+            )
+    return errors
+
+
 @register(deploy=True)
 def check_keyfile_mode(app_configs: Any, **kwargs: Any) -> list[Warning]:
     from yomitoru.keys import KEYFILE_NAME

@@ -28,8 +28,13 @@ DATA_DIR = env_path("DATA_DIR", BASE_DIR / "var")
 MEDIA_ROOT = DATA_DIR / "media"
 LOG_DIR = DATA_DIR / "logs"
 STATIC_ROOT = DATA_DIR / "static"
+# Everything the instance writes is its own: the database (sessions, TOTP keys), its WAL files,
+# scans, logs. Files this process creates are private (mode 600, folders 700), and the data
+# folder is made private even if an older installation left it open.
+os.umask(0o077)
 for _folder in (DATA_DIR, MEDIA_ROOT, LOG_DIR, STATIC_ROOT):
     _folder.mkdir(parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
 
 DEBUG = env_bool("DEBUG", False)
 # Secure cookies and HSTS need TLS in front of the app; the embedded instance on 127.0.0.1
@@ -67,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # GET, HEAD and POST only, no NUL in path or query: refused before any view can run.
+    "yomitoru.security.methods.RequestGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -125,6 +132,11 @@ else:
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
     }
+    # An installation from before the umask above left its database readable: close it now.
+    for _suffix in ("", "-wal", "-shm"):
+        _file = DATA_DIR / f"db.sqlite3{_suffix}"
+        if _file.exists() and _file.stat().st_mode & 0o077:
+            _file.chmod(0o600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -184,6 +196,9 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# No number typed into the login form (or sent with it) is kept: yomitoru/security/lockout.py.
+AXES_USERNAME_CALLABLE = "yomitoru.security.lockout.stored_username"
+AXES_HANDLER = "yomitoru.security.lockout.NumberFreeDatabaseHandler"
 
 # Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
@@ -241,6 +256,9 @@ AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 MIGRATION_MODULES = {"auditlog": None}
 # Whatever is masked is replaced by a constant: no part of a value ever reaches the log.
 AUDITLOG_MASK_CALLABLE = "audit.registry.mask_value"
+# Each sealed entry's head (sequence and seal) is appended here once committed: a copy of the
+# chain's end that the database cannot rewrite alone (audit/chain.py, verify_audit_chain).
+AUDIT_HEAD_LOG = DATA_DIR / "audit" / "chain-head.log"
 
 # The security officer's unusual-access report (audit/reports.py): more than this many reveals
 # or exports by one user in one hour is flagged, and so is access outside office hours
@@ -258,6 +276,13 @@ INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)
 # OpenCV reads this when it is first imported: its own decoders refuse larger images too.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(INGEST_MAX_PIXELS))
 INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 20, minimum=1)
+# Work one file and one upload may bring: pixels of all pages together (checked from headers,
+# before anything is decoded), and files per upload (per batch of the CLI and the hot folder).
+INGEST_MAX_FILE_PIXELS = env_int("INGEST_MAX_FILE_PIXELS", 400_000_000, minimum=INGEST_MAX_PIXELS)
+INGEST_MAX_UPLOAD_PIXELS = env_int(
+    "INGEST_MAX_UPLOAD_PIXELS", 2_000_000_000, minimum=INGEST_MAX_FILE_PIXELS
+)
+INGEST_MAX_FILES = env_int("INGEST_MAX_FILES", 50, minimum=1)
 TESSERACT_TIMEOUT = env_int("TESSERACT_TIMEOUT", 30, minimum=1)
 # OpenCV threads per reading process. Workers are processes, one per core: 1 avoids
 # oversubscribing the cores (measured on 2 cores, 2 workers: 0.96 -> 1.12 pages/s).

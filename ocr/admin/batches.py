@@ -22,7 +22,7 @@ from forms_catalog.kinds import FieldKind
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
-from ocr.permissions import can_process, form_types_with
+from ocr.permissions import can_process, processable_form_types, visible_batches
 from yomitoru.admin_site import ReadOnlyModelAdmin, display_name
 
 
@@ -32,12 +32,13 @@ class ReadOnlyAdmin(ReadOnlyModelAdmin):
     Every list, search and count is limited to the form types the user may process.
     """
 
-    # The path from this model to its FormType, for the department filter.
-    form_type_path = "form_type"
+    # The path from this model to its Batch: rows are seen through the batches one may see.
+    batch_path = "batch"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        allowed = form_types_with(cast(User, request.user), "process")
-        return super().get_queryset(request).filter(**{f"{self.form_type_path}__in": allowed})
+        batches = visible_batches(cast(User, request.user))
+        lookup = "pk__in" if self.batch_path == "" else f"{self.batch_path}__in"
+        return super().get_queryset(request).filter(**{lookup: batches})
 
 
 class FileSizeColumn:
@@ -67,6 +68,7 @@ class SourceFileInline(FileSizeColumn, admin.TabularInline):
 
 @admin.register(Batch)
 class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
+    batch_path = ""
     list_display = (
         "id",
         "form_name",
@@ -115,6 +117,8 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         """Several scans at once into a new batch of one form type and department."""
         user = cast(User, request.user)  # the admin only lets authenticated staff in
+        if not processable_form_types(user).exists():
+            raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None, user=user)
         if request.method == "POST" and form.is_valid():
             form_type = form.cleaned_data["form_type"]
@@ -216,7 +220,7 @@ class SourceFileAdmin(FileSizeColumn, ReadOnlyAdmin):
 
 @admin.register(OcrRun)
 class OcrRunAdmin(ReadOnlyAdmin):
-    form_type_path = "document__form_type"
+    batch_path = "document__batch"
     list_display = (
         "id",
         "document",

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -83,7 +84,8 @@ class BatchFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        # ASCII digits that fit a database integer ("²" passes str.isdigit, not int()).
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
             raise IncorrectLookupParameters(value)
         return queryset.filter(batch_id=int(value))
 
@@ -191,9 +193,13 @@ class DocumentAdmin(ReadOnlyAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         user = cast(User, request.user)
-        document = self.get_queryset(request).filter(pk=object_id).first()
+        # get_object, not filter(pk=…): an id that is not a number is "not found", not an error.
+        document = self.get_object(request, unquote(object_id))
         context = dict(extra_context or {})
-        if document is not None and request.method == "GET":
+        # Logged whenever the admin renders the page: for every method but POST (refused here,
+        # nobody changes a document in the admin), to those with the page's view right.
+        shown = request.method != "POST" and self.has_view_permission(request, document)
+        if document is not None and shown:
             numbers = list(document.pages.values_list("number", flat=True))
             fields_count = document.fields.count()
             view = open_document(document, fields=fields_count, pages=numbers, acting_user=user)
@@ -218,7 +224,12 @@ class DocumentAdmin(ReadOnlyAdmin):
             )
         return super().change_view(request, object_id, form_url, context)
 
-    @admin.action(description=_("Export selected documents as CSV"))
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """The action is offered to those with the export right on some form type; each
+        export still checks the right on its own form type."""
+        return form_types_with(cast(User, request.user), "export").exists()
+
+    @admin.action(description=_("Export selected documents as CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Document]) -> HttpResponse | None:
         user = cast(User, request.user)
         form_type_ids = set(queryset.values_list("form_type", flat=True))
@@ -241,7 +252,8 @@ class DocumentAdmin(ReadOnlyAdmin):
             return None
         body, count = csv_bytes(form_type, ready, show_sensitive=can_view_mynumber(user, form_type))
         mark_exported(ready, acting_user=user)
-        log_access(user, form_type, Access.EXPORT, count=count)
+        exported = {"documents": [document.pk for document in ready]}
+        log_access(user, form_type, Access.EXPORT, count=count, details=exported)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{form_type.code}.csv"'
         response["Cache-Control"] = "no-store"

@@ -71,3 +71,27 @@ def test_a_view_only_clerk_cannot_create_a_form_version(client, catalog) -> None
     assert "make_new_version" not in client.get(changelist).content.decode()
     client.post(changelist, {"action": "make_new_version", "_selected_action": [hoiku.pk]})
     assert FormType.objects.filter(code=hoiku.code).count() == 1
+
+
+def test_a_new_version_made_in_the_admin_is_audited_field_by_field(client, catalog) -> None:
+    hoiku = catalog["hoiku-nintei"]
+    admin = User.objects.create_superuser("root", password="unused-in-tests")
+    login(client, admin)
+    client.post(
+        reverse("admin:forms_catalog_formtype_changelist"),
+        {"action": "make_new_version", "_selected_action": [hoiku.pk]},
+    )
+    new = FormType.objects.get(code=hoiku.code, is_current=True)
+    assert new.version == hoiku.version + 1
+    fields = ContentType.objects.get_for_model(new.fields.model)
+    created = AuditEntry.objects.filter(
+        content_type=fields, action=AuditEntry.Action.CREATE, actor=admin
+    )
+    assert created.count() == new.fields.count() > 0
+    hoiku.refresh_from_db()
+    assert not hoiku.is_current
+    assert AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(FormType),
+        object_id=hoiku.pk,
+        action=AuditEntry.Action.UPDATE,
+    ).exists()
