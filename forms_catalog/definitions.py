@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm, get_groups_with_perms
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts.base import FormLayout
 from forms_catalog.models import FieldDefinition, FormPage, FormType
+from yomitoru.lib.sensitive_text import contains_number
 
 FIELD_KEYS = ("key", "label", "kind", "page", "x", "y", "w", "h", "cells", "sensitive")
 
@@ -72,12 +73,18 @@ def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _no_number(text: str, where: str) -> None:
+    # Names and labels reach lists and the audit log: no My Number, however written.
+    if contains_number(text):
+        raise DefinitionError(f"{where}: holds a number (My Number or corporate number)")
+
+
 def validate_definition(data: Any) -> None:
     """Raise DefinitionError naming the first problem in a definition JSON."""
     if not isinstance(data, dict):
         raise DefinitionError("the definition must be a JSON object")
     _require(data, "code", str, "form")
-    _require(data, "name", str, "form")
+    _no_number(_require(data, "name", str, "form"), "form name")
     width = _require(data, "page_width", int, "form")
     height = _require(data, "page_height", int, "form")
     pages = data.get("page_count", 1)
@@ -92,7 +99,8 @@ def validate_definition(data: Any) -> None:
         if key in seen:
             raise DefinitionError(f"{where}: duplicate key")
         seen.add(key)
-        _require(field, "label", str, where)
+        _no_number(_require(field, "label", str, where), f"{where}: label")
+        _no_number(str(field.get("export_column", "")), f"{where}: export column")
         kind = _require(field, "kind", str, where)
         if kind not in FieldKind.values:
             raise DefinitionError(f"{where}: unknown kind '{kind}'")

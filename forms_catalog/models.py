@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
+from yomitoru.validators import no_number
 
 
 class FormType(models.Model):
@@ -25,7 +26,7 @@ class FormType(models.Model):
 
     code = models.SlugField(_("code"), max_length=64)
     version = models.PositiveIntegerField(_("version"), default=1)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[no_number])
     department = models.ForeignKey(
         Group,
         on_delete=models.PROTECT,
@@ -101,7 +102,7 @@ class FieldDefinition(models.Model):
         FormType, on_delete=models.CASCADE, related_name="fields", verbose_name=_("form type")
     )
     key = models.SlugField(_("key"), max_length=64)
-    label = models.CharField(_("label"), max_length=200)
+    label = models.CharField(_("label"), max_length=200, validators=[no_number])
     kind = models.CharField(_("kind"), max_length=32, choices=FieldKind.choices)
     page = models.PositiveSmallIntegerField(_("page"), default=1)
     x = models.PositiveIntegerField(_("x"))
@@ -116,7 +117,9 @@ class FieldDefinition(models.Model):
         help_text=_("Encrypted, masked and redacted like a My Number."),
     )
     options = models.JSONField(_("options"), default=list, blank=True)
-    export_column = models.CharField(_("export column"), max_length=100, blank=True)
+    export_column = models.CharField(
+        _("export column"), max_length=100, blank=True, validators=[no_number]
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from forms_catalog.definitions import DefinitionError, export_definition, validate_definition
 from forms_catalog.kinds import FieldKind
 from forms_catalog.models import FieldDefinition, FormType
 from tests.personas import login
@@ -99,3 +100,26 @@ def test_form_types_carry_the_statistics_permission() -> None:
     assert Permission.objects.filter(
         content_type__app_label="forms_catalog", codename="view_statistics"
     ).exists()
+
+
+@pytest.mark.parametrize(
+    "number", ["006967362709", "0069－6736－2709", "７０００ ０１２０ ５０００２"]
+)
+def test_names_and_labels_holding_a_number_are_refused(catalog, number: str) -> None:
+    """Catalogue texts reach lists and the audit log: a number typed into one is refused."""
+    furusato = catalog["furusato-onestop"]
+    furusato.name = f"申請書 {number}"
+    with pytest.raises(ValidationError) as refused:
+        furusato.full_clean()
+    assert "name" in refused.value.message_dict
+    field = furusato.fields.first()
+    assert field is not None
+    field.label = f"番号 {number}"
+    with pytest.raises(ValidationError) as refused:
+        field.full_clean()
+    assert "label" in refused.value.message_dict
+
+    definition = export_definition(furusato)
+    definition["fields"][0]["label"] = f"番号 {number}"
+    with pytest.raises(DefinitionError, match="holds a number"):
+        validate_definition(definition)
