@@ -103,14 +103,31 @@ def redact_page(image: np.ndarray, definitions: list[FieldDefinition]) -> np.nda
     return out
 
 
-def field_crop(aligned: np.ndarray, definition: FieldDefinition, *, revealed: bool) -> np.ndarray:
+def field_crop(
+    aligned: np.ndarray,
+    definition: FieldDefinition,
+    *,
+    revealed: bool,
+    page_fields: list[FieldDefinition],
+) -> np.ndarray:
+    """A field's region with a margin. Unrevealed, every sensitive region it reaches is black:
+    the field's own, and a neighbouring My Number its margin takes in."""
     d = definition
-    crop = aligned[
-        max(d.y - CROP_MARGIN, 0) : d.y + d.h + CROP_MARGIN,
-        max(d.x - CROP_MARGIN, 0) : d.x + d.w + CROP_MARGIN,
-    ].copy()
+    top, left = max(d.y - CROP_MARGIN, 0), max(d.x - CROP_MARGIN, 0)
+    crop = aligned[top : d.y + d.h + CROP_MARGIN, left : d.x + d.w + CROP_MARGIN].copy()
     if d.sensitive and not revealed:
         crop[:] = 0
+    elif not revealed:
+        height, width = crop.shape[:2]
+        for other in page_fields:
+            if not other.sensitive:
+                continue
+            y0 = max(other.y - REDACTION_MARGIN - top, 0)
+            x0 = max(other.x - REDACTION_MARGIN - left, 0)
+            y1 = min(other.y + other.h + REDACTION_MARGIN - top, height)
+            x1 = min(other.x + other.w + REDACTION_MARGIN - left, width)
+            if y1 > y0 and x1 > x0:
+                crop[y0:y1, x0:x1] = 0
     return crop
 
 

@@ -101,10 +101,9 @@ def field_crop_image(request: HttpRequest, pk: int, field_id: int) -> HttpRespon
         raise Http404
     shown = image_disclosure(user, document, request.GET.get("view"), field, Access.CROP)
     image = storage.read_image(page.aligned_image)
-    if not shown:
-        # A crop's margin may reach into a neighbouring My Number: cut from the redacted page.
-        image = redact_page(image, list(document.form_type.fields.filter(page=page.number)))
-    return _image(field_crop(image, field.definition, revealed=shown), quality=CROP_QUALITY)
+    page_fields = list(document.form_type.fields.filter(page=page.number))
+    crop = field_crop(image, field.definition, revealed=shown, page_fields=page_fields)
+    return _image(crop, quality=CROP_QUALITY)
 
 
 @sensitive_post_parameters("reason")
