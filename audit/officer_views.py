@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -60,6 +61,7 @@ CSV_COLUMNS = (
     gettext_lazy("document id"),
     gettext_lazy("reason"),
     gettext_lazy("count"),
+    gettext_lazy("My Numbers shown"),
     gettext_lazy("seal"),
 )
 
@@ -181,37 +183,43 @@ class _Line:
         return value
 
 
+@dataclass(frozen=True)
+class CsvLabels:
+    """The CSV's words, translated in the request's language before the lines are written
+    (they are written after the view returns)."""
+
+    access: dict[str, str]
+    action: dict[int, str]
+    visibility: dict[bool, str]
+
+
 def _csv_lines(entries: QuerySet[AuditEntry]) -> Iterator[bytes]:
-    # Translated now, in the request's language: the lines are written after the view returns.
     header = [str(column) for column in CSV_COLUMNS]
-    access_labels = {key: str(label) for key, label in Access.choices}
-    action_labels = {key: str(label) for key, label in AuditEntry.Action.choices}
-    return _lines(entries, header, access_labels, action_labels)
+    labels = CsvLabels(
+        access={key: str(label) for key, label in Access.choices},
+        action={key: str(label) for key, label in AuditEntry.Action.choices},
+        visibility={True: str(_("shown")), False: str(_("masked"))},
+    )
+    return _lines(entries, header, labels)
 
 
-def _lines(
-    entries: QuerySet[AuditEntry],
-    header: list[str],
-    access_labels: dict[str, str],
-    action_labels: dict[int, str],
-) -> Iterator[bytes]:
+def _lines(entries: QuerySet[AuditEntry], header: list[str], labels: CsvLabels) -> Iterator[bytes]:
     writer = csv.writer(_Line(), lineterminator="\r\n")
     yield ("\ufeff" + writer.writerow(header)).encode("utf-8")
     for entry in entries.iterator(chunk_size=2000):
-        yield writer.writerow(csv_row(entry, access_labels, action_labels)).encode("utf-8")
+        yield writer.writerow(csv_row(entry, labels)).encode("utf-8")
 
 
-def csv_row(
-    entry: AuditEntry, access_labels: dict[str, str], action_labels: dict[int, str]
-) -> list[Any]:
+def csv_row(entry: AuditEntry, labels: CsvLabels) -> list[Any]:
     row = reports.access_row(entry)
     content_type = entry.content_type
+    visible = row.sensitive_visible
     return [
         entry.sequence,
         timezone.localtime(entry.timestamp, reports.TOKYO).isoformat(),
         spreadsheet_safe(row.username),
-        action_labels.get(entry.action, str(entry.action)),
-        access_labels.get(row.access, row.access),
+        labels.action.get(entry.action, str(entry.action)),
+        labels.access.get(row.access, row.access),
         spreadsheet_safe(entry_display_name(entry)),
         model_name(content_type.model_class()) if content_type else "",
         spreadsheet_safe(entry.object_pk or ""),
@@ -221,6 +229,7 @@ def csv_row(
         _blank(row.document_id),
         spreadsheet_safe(row.reason),
         _blank(row.count),
+        "" if visible is None else labels.visibility[visible],
         entry.seal,
     ]
 

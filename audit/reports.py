@@ -57,6 +57,8 @@ class AccessRow:
     document_id: int | None
     reason: str
     count: int | None
+    # For an open or an image: whether My Numbers were visible (None: not recorded).
+    sensitive_visible: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ def access_row(entry: AuditEntry) -> AccessRow:
         document_id=_int(data.get("document")),
         reason=str(data.get("reason", "")),
         count=_int(data.get("count")),
+        sensitive_visible=_flag(data.get("sensitive_visible")),
     )
 
 
@@ -293,6 +296,10 @@ def _stored_person(group: dict[str, Any]) -> str:
 def _person(username: str, first_name: str, last_name: str) -> str:
     full = f"{first_name} {last_name}".strip()
     return f"{full} ({username})" if full else username
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _int(value: Any) -> int | None:

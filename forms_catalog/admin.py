@@ -3,7 +3,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -47,6 +49,14 @@ def may_grant(request: HttpRequest) -> bool:
     return all(
         request.user.has_perm(f"guardian.{perm}")
         for perm in ("view_groupobjectpermission", "change_groupobjectpermission")
+    )
+
+
+class DepartmentChoiceForm(forms.Form):
+    """Which department to grant rights to: picked from the list, not typed."""
+
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"), label=_("department"), empty_label=None
     )
 
 
@@ -112,6 +122,9 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
         context = super().get_obj_perms_base_context(request, obj)
         context["model_perms"] = department_rights(obj)
         return context
+
+    def get_obj_perms_group_select_form(self, request: HttpRequest) -> type[forms.Form]:
+        return DepartmentChoiceForm
 
     def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type:
         return DepartmentRightsForm

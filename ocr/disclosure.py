@@ -103,6 +103,23 @@ def redact_page(image: np.ndarray, definitions: list[FieldDefinition]) -> np.nda
     return out
 
 
+def field_extent(definition: FieldDefinition) -> tuple[int, int, int, int]:
+    """The field's region together with its printed options (an era mark to circle, the
+    choices of a circled field), which the writing refers to: (x0, y0, x1, y1)."""
+    d = definition
+    boxes = [(d.x, d.y, d.x + d.w, d.y + d.h)]
+    for option in d.options if isinstance(d.options, list) else []:
+        if isinstance(option, dict) and {"x", "y", "w", "h"} <= option.keys():
+            x, y = int(option["x"]), int(option["y"])
+            boxes.append((x, y, x + int(option["w"]), y + int(option["h"])))
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
 def field_crop(
     aligned: np.ndarray,
     definition: FieldDefinition,
@@ -112,9 +129,10 @@ def field_crop(
 ) -> np.ndarray:
     """A field's region with a margin. Unrevealed, every sensitive region it reaches is black:
     the field's own, and a neighbouring My Number its margin takes in."""
+    x0, y0, x1, y1 = field_extent(definition)
+    top, left = max(y0 - CROP_MARGIN, 0), max(x0 - CROP_MARGIN, 0)
+    crop = aligned[top : y1 + CROP_MARGIN, left : x1 + CROP_MARGIN].copy()
     d = definition
-    top, left = max(d.y - CROP_MARGIN, 0), max(d.x - CROP_MARGIN, 0)
-    crop = aligned[top : d.y + d.h + CROP_MARGIN, left : d.x + d.w + CROP_MARGIN].copy()
     if d.sensitive and not revealed:
         crop[:] = 0
     elif not revealed:

@@ -303,7 +303,7 @@ def test_administrator_creates_a_user_in_a_department_and_grants_a_right(demo, p
     page.click("#home-setup-form-types")
     page.click(f"#result_list a:text-is('{hoiku.name}')")
     page.click(".object-tools a.permissionslink")
-    page.fill("#id_group", group.name)
+    page.select_option("#id_group", label=group.name)
     page.click("input[name=submit_manage_group]")
     page.select_option("#id_permissions_from", label="この様式の帳票をアップロード・確認できる")
     page.click("#id_permissions_add")

@@ -48,6 +48,8 @@ APP_NAMES = {
 }
 MODEL_NAMES = {
     ("otp_totp", "TOTPDevice"): _("Authenticator apps (TOTP)"),
+    ("guardian", "GroupObjectPermission"): _("Rights of a department on a form type"),
+    ("guardian", "UserObjectPermission"): _("Rights of a user on a form type"),
 }
 
 
@@ -62,7 +64,7 @@ def model_name(model: Any) -> str:
 class YomitoruAdminSite(admin.AdminSite):
     site_header = _("yomitoru AI-OCR")
     site_title = _("yomitoru")
-    index_title = _("Form reading and verification")
+    index_title = _("Home")
     enable_nav_sidebar = True
     # There is no public site: "view site" would only lead back here.
     site_url = None

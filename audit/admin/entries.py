@@ -185,6 +185,7 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
         "scope",
         "reason",
         "count",
+        "shown",
         "action",
         "msg",
         "seal",
@@ -194,7 +195,7 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
             None,
             {"fields": ["sequence", "created", "person", "resource_url", "cid", "remote_addr"]},
         ),
-        (_("Access"), {"fields": ["access_kind", "scope", "reason", "count"]}),
+        (_("Access"), {"fields": ["access_kind", "scope", "shown", "reason", "count"]}),
         (_("Changes"), {"fields": ["action", "msg"]}),
         (_("Seal"), {"fields": ["seal"]}),
     ]
@@ -271,6 +272,21 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
     @admin.display(description=_("reason"))
     def reason(self, obj: AuditEntry) -> str:
         return str(_data(obj).get("reason", ""))
+
+    @admin.display(description=_("what was shown"))
+    def shown(self, obj: AuditEntry) -> str:
+        """For an open or an image: how many fields and pages, and whether My Numbers showed."""
+        data = _data(obj)
+        parts = []
+        if isinstance(data.get("fields"), int):
+            parts.append(str(_("%(count)s fields") % {"count": data["fields"]}))
+        if isinstance(data.get("pages"), list):
+            pages = ", ".join(str(number) for number in data["pages"])
+            parts.append(str(_("pages: %(pages)s") % {"pages": pages}))
+        visible = data.get("sensitive_visible")
+        if isinstance(visible, bool):
+            parts.append(str(_("My Numbers shown") if visible else _("My Numbers masked")))
+        return " / ".join(parts)
 
     @admin.display(description=_("count"))
     def count(self, obj: AuditEntry) -> Any:

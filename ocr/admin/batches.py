@@ -56,7 +56,6 @@ class SourceFileInline(FileSizeColumn, admin.TabularInline):
         "file_size",
         "page_count",
         "status",
-        "error_code",
         "error_message",
     )
     readonly_fields = fields
@@ -111,7 +110,11 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
         reading = self.get_queryset(request).filter(
             status__in=[Batch.Status.OPEN, Batch.Status.PROCESSING]
         )
-        context = {**(extra_context or {}), "batches_being_read": reading.exists()}
+        context = {
+            **(extra_context or {}),
+            "batches_being_read": reading.exists(),
+            "may_upload": processable_form_types(cast(User, request.user)).exists(),
+        }
         return super().changelist_view(request, context)
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:

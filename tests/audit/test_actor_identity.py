@@ -23,7 +23,7 @@ from audit import reports
 from audit.access import Access, log_access
 from audit.chain import verify_chain
 from audit.models import AuditEntry
-from audit.officer_views import csv_row
+from audit.officer_views import CsvLabels, csv_row
 from tests.personas import login, make_user
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_the_entry_keeps_the_name_the_actor_had_when_it_was_written(clerk) -> No
     assert person_shown(entry) == "花子 田中 (tanaka)"
     row = reports.access_row(entry)
     assert (row.username, row.person) == ("tanaka", "花子 田中 (tanaka)")
-    csv = csv_row(entry, {}, {})
+    csv = csv_row(entry, CsvLabels(access={}, action={}, visibility={}))
     assert csv[2] == "tanaka" and csv[5] == "花子 田中"
     assert person_shown(acted(clerk)) == "花子 鈴木 (suzuki)"
 
