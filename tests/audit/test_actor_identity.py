@@ -158,3 +158,10 @@ def test_entries_sealed_before_the_identity_was_stored_still_verify(clerk, monke
     other = User.objects.create_user("other")
     raw("UPDATE audit_auditentry SET actor_id = %s WHERE id = %s", [other.pk, old.pk])
     assert verify_chain().broken_sequence == old.sequence
+
+
+def test_the_user_list_offers_no_bulk_delete(client) -> None:
+    admin = User.objects.create_superuser("root", password="unused-in-tests")
+    login(client, admin)
+    page = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert 'value="delete_selected"' not in page

@@ -79,6 +79,13 @@ class YomitoruUserAdmin(UserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             end_user_sessions(obj)
 
+    def get_actions(self, request: HttpRequest) -> dict:
+        # Deleting several at once would not ask, per person, whether the log names them:
+        # users are deleted one by one from their page, or deactivated.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A person named in the audit log as the actor is deactivated, never deleted: the
         # entries keep their actor (audit.actors also refuses it below the admin).
