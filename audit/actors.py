@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db.models import ProtectedError
 
 from audit.models import AuditEntry
+from yomitoru.admin_site import person
 
 SYSTEM_USERNAME = "yomitoru-system"
 
@@ -48,13 +49,8 @@ def entry_display_name(entry: AuditEntry) -> str:
 
 
 def entry_person(entry: AuditEntry) -> str:
-    """As ``yomitoru.admin_site.person_label``: "full name (user name)", or the user name."""
+    """The entry's person as ``yomitoru.admin_site.person`` writes it."""
     return person(entry_username(entry), entry_display_name(entry))
-
-
-def person(username: str, name: str) -> str:
-    name = name or username
-    return f"{name} ({username})" if name != username else username
 
 
 def has_audit_entries(user: Any) -> bool:

@@ -18,12 +18,12 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMinute, TruncHour
 
 from audit.access import Access
-from audit.actors import entry_person, entry_username, person
+from audit.actors import entry_person, entry_username
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from ocr.models import Document, ExtractedField
 from ocr.permissions import form_types_with
-from yomitoru.admin_site import person_label
+from yomitoru.admin_site import person, person_label
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -125,7 +125,9 @@ def bursts(
             user_id=g["actor_id"],
             username=g["stored_username"] or g["actor__username"],
             person=_stored_person(g)
-            or _person(g["actor__username"], g["actor__first_name"], g["actor__last_name"]),
+            or person(
+                g["actor__username"], f"{g['actor__first_name']} {g['actor__last_name']}".strip()
+            ),
             hour=g["hour"].astimezone(TOKYO),
             access=g["kind"],
             count=g["n"],
@@ -291,11 +293,6 @@ def _stored_person(group: dict[str, Any]) -> str:
     if not group["stored_username"]:
         return ""
     return person(group["stored_username"], group["stored_name"])
-
-
-def _person(username: str, first_name: str, last_name: str) -> str:
-    full = f"{first_name} {last_name}".strip()
-    return f"{full} ({username})" if full else username
 
 
 def _flag(value: Any) -> bool | None:

@@ -15,8 +15,9 @@ a valid token is logged on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -90,16 +91,24 @@ def shown_value(field: ExtractedField, *, revealed: bool) -> str:
     return value
 
 
+def _black_out(image: np.ndarray, definitions: list[FieldDefinition], top: int, left: int) -> None:
+    """Blacken, in place, every sensitive region of the page that falls in ``image``, a part
+    of the page whose top-left corner is at (left, top)."""
+    height, width = image.shape[:2]
+    for d in definitions:
+        if d.sensitive:
+            y0 = max(d.y - REDACTION_MARGIN - top, 0)
+            x0 = max(d.x - REDACTION_MARGIN - left, 0)
+            y1 = min(d.y + d.h + REDACTION_MARGIN - top, height)
+            x1 = min(d.x + d.w + REDACTION_MARGIN - left, width)
+            if y1 > y0 and x1 > x0:
+                image[y0:y1, x0:x1] = 0
+
+
 def redact_page(image: np.ndarray, definitions: list[FieldDefinition]) -> np.ndarray:
     """Black out every sensitive field region of an aligned page."""
     out = image.copy()
-    height, width = out.shape[:2]
-    for d in definitions:
-        if d.sensitive:
-            x0, y0 = max(d.x - REDACTION_MARGIN, 0), max(d.y - REDACTION_MARGIN, 0)
-            x1 = min(d.x + d.w + REDACTION_MARGIN, width)
-            y1 = min(d.y + d.h + REDACTION_MARGIN, height)
-            out[y0:y1, x0:x1] = 0
+    _black_out(out, definitions, 0, 0)
     return out
 
 
@@ -125,27 +134,20 @@ def field_crop(
     definition: FieldDefinition,
     *,
     revealed: bool,
-    page_fields: list[FieldDefinition],
+    page_fields: Callable[[], list[FieldDefinition]],
 ) -> np.ndarray:
     """A field's region with a margin. Unrevealed, every sensitive region it reaches is black:
-    the field's own, and a neighbouring My Number its margin takes in."""
+    the field's own, and a neighbouring My Number its margin takes in. ``page_fields`` gives
+    the fields of the page, asked for only when something may need blacking out."""
     x0, y0, x1, y1 = field_extent(definition)
     top, left = max(y0 - CROP_MARGIN, 0), max(x0 - CROP_MARGIN, 0)
     crop = aligned[top : y1 + CROP_MARGIN, left : x1 + CROP_MARGIN].copy()
-    d = definition
-    if d.sensitive and not revealed:
+    if revealed:
+        return crop
+    if definition.sensitive:
         crop[:] = 0
-    elif not revealed:
-        height, width = crop.shape[:2]
-        for other in page_fields:
-            if not other.sensitive:
-                continue
-            y0 = max(other.y - REDACTION_MARGIN - top, 0)
-            x0 = max(other.x - REDACTION_MARGIN - left, 0)
-            y1 = min(other.y + other.h + REDACTION_MARGIN - top, height)
-            x1 = min(other.x + other.w + REDACTION_MARGIN - left, width)
-            if y1 > y0 and x1 > x0:
-                crop[y0:y1, x0:x1] = 0
+    else:
+        _black_out(crop, page_fields(), top, left)
     return crop
 
 
@@ -156,11 +158,14 @@ class View:
     entry_id: int
     revealed: bool
     token: str
+    # When the reveal in force at the open ends (known at the open only, not from a token).
+    revealed_until: datetime | None = None
 
 
 def open_document(document: Document, *, fields: int, pages: list[int], acting_user: User) -> View:
     """Log one open of the document page and return the token its images are fetched with."""
-    revealed = active_reveal(acting_user, document) is not None
+    reveal = active_reveal(acting_user, document)
+    revealed = reveal is not None
     entry = log_access(
         acting_user,
         document,
@@ -169,7 +174,8 @@ def open_document(document: Document, *, fields: int, pages: list[int], acting_u
     )
     payload = {"u": acting_user.pk, "d": document.pk, "e": entry.pk, "r": revealed}
     token = signing.dumps(payload, salt=VIEW_SALT, compress=True)
-    return View(entry_id=entry.pk, revealed=revealed, token=token)
+    until = reveal.expires_at if reveal is not None else None
+    return View(entry_id=entry.pk, revealed=revealed, token=token, revealed_until=until)
 
 
 def view_of(token: str | None, user: User, document: Document) -> View | None:
@@ -195,9 +201,10 @@ def image_disclosure(
     Within an open, an image never shows more than the open said (a reveal made later in
     another tab needs a new open); outside one, it shows what a reveal allows now.
     """
-    revealed_now = active_reveal(user, document) is not None
     view = view_of(token, user, document)
     if view is not None:
-        return view.revealed and revealed_now
+        # Asked only when the open showed numbers: most image requests of a page need no query.
+        return view.revealed and active_reveal(user, document) is not None
+    revealed_now = active_reveal(user, document) is not None
     log_access(user, obj, access, details={"sensitive_visible": revealed_now})
     return revealed_now

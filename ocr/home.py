@@ -53,10 +53,16 @@ def _counts_by_form_type(documents: Any, groups: tuple[tuple[str, ...], ...]) ->
 
 def _names(form_types: Any) -> dict[str, str]:
     """Form type code -> the name of its newest version."""
-    names: dict[str, str] = {}
-    for code, name in form_types.order_by("code", "version").values_list("code", "name"):
-        names[code] = name
-    return names
+    return {code: name for code, (name, _ids) in _versions(form_types).items()}
+
+
+def _versions(form_types: Any) -> dict[str, tuple[str, list[int]]]:
+    """Form type code -> the name of its newest version and the ids of all its versions."""
+    versions: dict[str, tuple[str, list[int]]] = {}
+    rows = form_types.order_by("code", "version").values_list("code", "name", "pk")
+    for code, name, pk in rows:
+        versions[code] = (name, [*versions.get(code, ("", []))[1], pk])
+    return versions
 
 
 def clerk_work(request: HttpRequest) -> HomePanel | None:
@@ -64,12 +70,13 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
     allowed = form_types_with(user, "process")
     if not allowed.exists():
         return None
-    names = _names(allowed)
+    versions = _versions(allowed)
     rows = []
     for counts in _counts_by_form_type(visible_documents(user), WAITING):
         code = counts["form_type__code"]
-        ids = ",".join(str(pk) for pk in allowed.filter(code=code).values_list("pk", flat=True))
-        cells: list[Any] = [names.get(code, code)]
+        name, pks = versions.get(code, (code, []))
+        ids = ",".join(str(pk) for pk in pks)
+        cells: list[Any] = [name]
         for index, statuses in enumerate(WAITING):
             number = counts[f"n{index}"]
             # One status as the list's own filter (its sidebar then shows it), several as __in.

@@ -70,20 +70,21 @@ def run_document(document_id: int, engine: Engine | None = None) -> str:
     except IngestError as exc:
         # The file's pages could not be decoded: its SourceFile now says why.
         logger.warning("document %s: pages cannot be decoded (%s)", document_id, exc.code)
-        _finish(run, started, OcrRun.Outcome.FAILED, {}, exc.code, exc.message)
-        Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED)
-        _update_batch(document.batch_id)
-        return "failed"
+        return _fail(document, run, started, exc.code, exc.message)
     except Exception as exc:
         # The class name only: an exception message may carry a value.
         logger.exception("document %s failed", document_id)
-        _finish(run, started, OcrRun.Outcome.FAILED, {}, type(exc).__name__)
-        Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED)
-        _update_batch(document.batch_id)
-        return "failed"
+        return _fail(document, run, started, type(exc).__name__)
     _finish(run, started, OcrRun.Outcome.SUCCEEDED, timings, "")
     _update_batch(document.batch_id)
     return "succeeded"
+
+
+def _fail(document: Document, run: OcrRun, started: float, code: str, message: str = "") -> str:
+    _finish(run, started, OcrRun.Outcome.FAILED, {}, code, message)
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.FAILED)
+    _update_batch(document.batch_id)
+    return "failed"
 
 
 def _finish(

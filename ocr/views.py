@@ -101,8 +101,12 @@ def field_crop_image(request: HttpRequest, pk: int, field_id: int) -> HttpRespon
         raise Http404
     shown = image_disclosure(user, document, request.GET.get("view"), field, Access.CROP)
     image = storage.read_image(page.aligned_image)
-    page_fields = list(document.form_type.fields.filter(page=page.number))
-    crop = field_crop(image, field.definition, revealed=shown, page_fields=page_fields)
+    crop = field_crop(
+        image,
+        field.definition,
+        revealed=shown,
+        page_fields=lambda: list(document.form_type.fields.filter(page=page.number)),
+    )
     return _image(crop, quality=CROP_QUALITY)
 
 

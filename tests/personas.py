@@ -45,6 +45,15 @@ def department_clerks(form_type: FormType) -> dict[str, User]:
     return people
 
 
+def security_officer(username: str = "officer") -> User:
+    """A security officer: reads the audit log, holds no right on any form type."""
+    officers, _ = Group.objects.get_or_create(name="監査")
+    officers.permissions.add(
+        Permission.objects.get(content_type__app_label="audit", codename="view_auditentry")
+    )
+    return make_user(username, officers)
+
+
 def login(client, user: User):  # type: ignore[no-untyped-def]
     """Log in as a person who has passed two-factor authentication (TOTP)."""
     from django_otp import DEVICE_ID_SESSION_KEY

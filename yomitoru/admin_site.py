@@ -91,11 +91,14 @@ def display_name(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def person_label(user: Any) -> str:
-    """A person on the officer's screens: full name and user name, which is what they search."""
-    name = display_name(user)
-    username = user.get_username()
+def person(username: str, name: str) -> str:
+    """A person on the officer's screens: "full name (user name)", or the user name alone."""
+    name = name or username
     return f"{name} ({username})" if name != username else username
+
+
+def person_label(user: Any) -> str:
+    return person(user.get_username(), display_name(user))
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from yomitoru.lib.sensitive_text import contains_number
 
 
-def no_number(value: str) -> None:
+def no_number(value: object) -> None:
     """Refuse text holding a My Number or a corporate number, in any writing of it."""
     if isinstance(value, str) and contains_number(value):
         raise ValidationError(

@@ -20,7 +20,7 @@ from audit.access import Access, log_access
 from forms_catalog.kinds import FieldKind
 from ocr import views
 from ocr.admin.batches import ReadOnlyAdmin
-from ocr.disclosure import active_reveal, open_document, shown_value
+from ocr.disclosure import open_document, shown_value
 from ocr.exports import EXPORTABLE, csv_bytes
 from ocr.models import Batch, Document, ExtractedField
 from ocr.permissions import can_export, can_view_mynumber, form_types_with
@@ -204,7 +204,6 @@ class DocumentAdmin(ReadOnlyAdmin):
             fields_count = document.fields.count()
             view = open_document(document, fields=fields_count, pages=numbers, acting_user=user)
             page_query = urlencode({"view": view.token})
-            reveal = active_reveal(user, document) if view.revealed else None
             context.update(
                 field_rows=field_rows(document, revealed=view.revealed, view_token=view.token),
                 pages=[
@@ -216,7 +215,9 @@ class DocumentAdmin(ReadOnlyAdmin):
                     for number in numbers
                 ],
                 revealed=view.revealed,
-                revealed_until=timezone.localtime(reveal.expires_at) if reveal else None,
+                revealed_until=(
+                    timezone.localtime(view.revealed_until) if view.revealed_until else None
+                ),
                 can_reveal=can_view_mynumber(user, document.form_type_id),
                 has_sensitive=document.form_type.fields.filter(sensitive=True).exists(),
                 reveal_url=reverse("admin:ocr_document_reveal", args=[document.pk]),

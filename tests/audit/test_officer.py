@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import remove_perm
@@ -25,7 +25,7 @@ from audit.chain import verify_chain
 from audit.models import AuditEntry
 from audit.reports import parse_office_hours
 from tests.ocr.documents import read_document
-from tests.personas import department_clerks, login, make_user
+from tests.personas import department_clerks, login, security_officer
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +41,7 @@ EXPORT = "admin:audit_auditentry_export"
 def world(catalog):
     furusato = catalog["furusato-onestop"]
     people = department_clerks(furusato)
-    officers = Group.objects.create(name="監査")
-    officers.permissions.add(
-        Permission.objects.get(content_type__app_label="audit", codename="view_auditentry")
-    )
-    officer = make_user("officer", officers)
+    officer = security_officer()
     document, truth = read_document(furusato, seed=1)
     return SimpleNamespace(
         form_type=furusato,

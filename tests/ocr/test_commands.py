@@ -86,12 +86,8 @@ def test_read_form_reports_an_unreadable_file_and_goes_on(catalog, tmp_path: Pat
     assert second["fields"]
 
 
-def test_watch_folder_ingests_each_file_once_and_moves_it_aside(catalog, tmp_path: Path) -> None:
-    data, _ = samples.filled_scan("furusato-onestop", 24)
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    write(inbox, "scan-1.png", data)
-    write(inbox, "broken.png", b"\x89PNG\r\n\x1a\nbroken")
+def watch_once(inbox: Path) -> None:
+    """One pass of the hot folder over ``inbox``."""
     call_command(
         "watch_folder",
         inbox,
@@ -100,6 +96,15 @@ def test_watch_folder_ingests_each_file_once_and_moves_it_aside(catalog, tmp_pat
         interval=0.1,
         stdout=io.StringIO(),
     )
+
+
+def test_watch_folder_ingests_each_file_once_and_moves_it_aside(catalog, tmp_path: Path) -> None:
+    data, _ = samples.filled_scan("furusato-onestop", 24)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write(inbox, "scan-1.png", data)
+    write(inbox, "broken.png", b"\x89PNG\r\n\x1a\nbroken")
+    watch_once(inbox)
 
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
     assert [p.name.split("-", 2)[-1] for p in (inbox / "processed").iterdir()] == ["scan-1.png"]
@@ -108,14 +113,7 @@ def test_watch_folder_ingests_each_file_once_and_moves_it_aside(catalog, tmp_pat
 
     # The same scan dropped again is recognised by its SHA-256 and not read twice.
     write(inbox, "scan-1-again.png", data)
-    call_command(
-        "watch_folder",
-        inbox,
-        form="furusato-onestop",
-        once=True,
-        interval=0.1,
-        stdout=io.StringIO(),
-    )
+    watch_once(inbox)
     again = SourceFile.objects.get(original_name="scan-1-again.png")
     assert again.status == SourceFile.Status.DUPLICATE
 
@@ -126,14 +124,7 @@ def test_watch_folder_goes_on_past_a_file_intake_cannot_take(catalog, tmp_path: 
     inbox.mkdir()
     write(inbox, "a-bomb.tif", bombs.tiff_with_huge_frame())
     write(inbox, "b-scan.png", data)
-    call_command(
-        "watch_folder",
-        inbox,
-        form="furusato-onestop",
-        once=True,
-        interval=0.1,
-        stdout=io.StringIO(),
-    )
+    watch_once(inbox)
 
     assert [p.name for p in inbox.iterdir() if p.is_file()] == []
     assert [p.name.split("-", 2)[-1] for p in (inbox / "rejected").iterdir()] == ["a-bomb.tif"]
@@ -153,14 +144,7 @@ def test_watch_folder_cuts_what_is_ready_into_batches_within_the_limits(
     inbox.mkdir()
     for seed in (26, 27, 28):
         write(inbox, f"scan-{seed}.png", samples.filled_scan("furusato-onestop", seed)[0])
-    call_command(
-        "watch_folder",
-        inbox,
-        form="furusato-onestop",
-        once=True,
-        interval=0.1,
-        stdout=io.StringIO(),
-    )
+    watch_once(inbox)
 
     assert sorted(Batch.objects.values_list("files__status", flat=True)) == ["accepted"] * 3
     assert sorted(b.files.count() for b in Batch.objects.all()) == [1, 2]

@@ -11,14 +11,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from audit.models import AuditEntry
 from tests.ocr.documents import read_document
-from tests.personas import department_clerks, login, make_user
+from tests.personas import department_clerks, login, security_officer
 from yomitoru.security.methods import ALLOWED_METHODS, RequestGateMiddleware
 
 pytestmark = pytest.mark.django_db
@@ -31,13 +30,9 @@ MIDDLEWARE = "yomitoru.security.methods.RequestGateMiddleware"
 def world(catalog):
     furusato = catalog["furusato-onestop"]
     people = department_clerks(furusato)
-    officers = Group.objects.create(name="監査")
-    officers.permissions.add(
-        Permission.objects.get(content_type__app_label="audit", codename="view_auditentry")
-    )
     document, truth = read_document(furusato)
     owner = login(Client(), people["owner"])
-    officer = make_user("officer", officers)
+    officer = security_officer()
     reveal = reverse("admin:ocr_document_reveal", args=[document.pk])
     assert owner.post(reveal, {"reason": "住民からの問い合わせ対応"}).status_code == 302
     return SimpleNamespace(

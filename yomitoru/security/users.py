@@ -20,13 +20,10 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from audit.actors import has_audit_entries
-from yomitoru.lib.sensitive_text import contains_number
 from yomitoru.security.sessions import end_user_sessions
-
-NUMBER_IN_TEXT = _("Do not include a My Number or any other number here.")
+from yomitoru.validators import no_number
 
 
 class NumberFreeForm(forms.ModelForm):
@@ -37,9 +34,10 @@ class NumberFreeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
         for name in self.number_free_fields:
-            value = cleaned.get(name)
-            if isinstance(value, str) and contains_number(value):
-                self.add_error(name, ValidationError(NUMBER_IN_TEXT, code="number_in_text"))
+            try:
+                no_number(cleaned.get(name))
+            except ValidationError as refused:
+                self.add_error(name, refused)
         return cleaned
 
 
