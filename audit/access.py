@@ -36,21 +36,12 @@ class Access(models.TextChoices):
 
 
 def scope_of(obj: Any) -> dict[str, int]:
-    """The form type, batch and document an object belongs to (for the officer's filters)."""
-    scope: dict[str, int] = {}
-    document = getattr(obj, "document", None)
-    if obj.__class__.__name__ == "Document":
-        document = obj
-    if document is not None:
-        scope["document"] = document.pk
-        scope["batch"] = document.batch_id
-        scope["form_type"] = document.form_type_id
-    elif obj.__class__.__name__ == "Batch":
-        scope["batch"] = obj.pk
-        scope["form_type"] = obj.form_type_id
-    elif obj.__class__.__name__ == "FormType":
-        scope["form_type"] = obj.pk
-    return scope
+    """The form type, batch and document an object belongs to (for the officer's filters).
+
+    Each model names its own scope (``audit_scope()``): this app knows no other app's models.
+    """
+    audit_scope = getattr(obj, "audit_scope", None)
+    return dict(audit_scope()) if callable(audit_scope) else {}
 
 
 def log_access(

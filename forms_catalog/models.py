@@ -68,6 +68,10 @@ class FormType(models.Model):
             "version": self.version,
         }
 
+    def audit_scope(self) -> dict[str, int]:
+        """The form type an audit entry about it concerns (the officer filters by it)."""
+        return {"form_type": self.pk}
+
 
 class FormPage(models.Model):
     """A page of a form version with its blank reference image (the alignment target)."""

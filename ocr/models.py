@@ -72,6 +72,10 @@ class Batch(models.Model):
         # No related row: lists print every batch's name, one query each otherwise.
         return f"#{self.pk}"
 
+    def audit_scope(self) -> dict[str, int]:
+        """The form type and batch an audit entry about this batch concerns."""
+        return {"batch": self.pk, "form_type": self.form_type_id}
+
 
 class SourceFile(models.Model):
     """An uploaded file as received. Never lost: a rejected file keeps its record and reason.
@@ -125,6 +129,17 @@ class SourceFile(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.original_name}"
+
+    def audit_scope(self) -> dict[str, int]:
+        return {"batch": self.batch_id, "form_type": self.form_type_id}
+
+
+def _document_scope(document: Document) -> dict[str, int]:
+    return {
+        "document": document.pk,
+        "batch": document.batch_id,
+        "form_type": document.form_type_id,
+    }
 
 
 class Document(models.Model):
@@ -186,6 +201,10 @@ class Document(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}"
 
+    def audit_scope(self) -> dict[str, int]:
+        """The document, batch and form type an audit entry about it concerns."""
+        return _document_scope(self)
+
 
 class Page(models.Model):
     """One page image of a document, as scanned and as aligned to the reference."""
@@ -219,6 +238,9 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.document_id} p.{self.number}"
+
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.document)
 
 
 class ExtractedField(models.Model):
@@ -278,6 +300,9 @@ class ExtractedField(models.Model):
         # Never the value: __str__ reaches audit entries and admin messages.
         return f"#{self.document_id} {self.definition.label}"
 
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.document)
+
 
 class Reveal(models.Model):
     """One person's explicit, reasoned reveal of one document's My Numbers, until it expires.
@@ -312,6 +337,9 @@ class Reveal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.document_id}"
+
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.document)
 
 
 class OcrRun(models.Model):
@@ -348,6 +376,9 @@ class OcrRun(models.Model):
             # Serves throughput and failure metrics over time.
             models.Index(fields=["outcome", "started_at"], name="ocrrun_outcome_started"),
         ]
+
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.document)
 
     def __str__(self) -> str:
         return gettext("#%(document)s, run %(attempt)s") % {
