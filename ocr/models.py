@@ -377,14 +377,14 @@ class OcrRun(models.Model):
             models.Index(fields=["outcome", "started_at"], name="ocrrun_outcome_started"),
         ]
 
-    def audit_scope(self) -> dict[str, int]:
-        return _document_scope(self.document)
-
     def __str__(self) -> str:
         return gettext("#%(document)s, run %(attempt)s") % {
             "document": self.document_id,
             "attempt": self.attempt,
         }
+
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.document)
 
 
 class KindThreshold(models.Model):
