@@ -30,7 +30,18 @@ AUDITED_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ocr.SourceFile", ("file", "received_name")),
     ("ocr.Document", ()),
     ("ocr.Page", ("image", "aligned_image")),
-    ("ocr.ExtractedField", ("ocr_value", "final_value", "value_digest", "cell_confidences")),
+    (
+        "ocr.ExtractedField",
+        (
+            "ocr_value",
+            "final_value",
+            "value_digest",
+            "cell_confidences",
+            "ocr_cells",
+            "pending_entry",
+        ),
+    ),
+    ("ocr.CellCheck", ()),
     ("ocr.OcrRun", ()),
 )
 

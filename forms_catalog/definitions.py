@@ -56,6 +56,8 @@ def export_definition(form_type: FormType) -> dict[str, Any]:
         "version": form_type.version,
         "department": form_type.department.name,
         "retention_years": form_type.retention_years,
+        "second_entry_by_other_clerk": form_type.second_entry_by_other_clerk,
+        "allow_batch_confirm": form_type.allow_batch_confirm,
         "dpi": form_type.dpi,
         "page_count": form_type.page_count,
         "page_width": form_type.page_width,
@@ -149,6 +151,8 @@ def import_definition(
         page_height=data["page_height"],
         page_count=int(data.get("page_count", 1)),
         retention_years=int(data.get("retention_years", 5)),
+        second_entry_by_other_clerk=bool(data.get("second_entry_by_other_clerk", False)),
+        allow_batch_confirm=bool(data.get("allow_batch_confirm", True)),
         is_current=True,
     )
     for order, field in enumerate(data["fields"]):

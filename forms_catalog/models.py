@@ -38,6 +38,20 @@ class FormType(models.Model):
     page_height = models.PositiveIntegerField(_("page height (px)"))
     page_count = models.PositiveSmallIntegerField(_("pages"), default=1)
     retention_years = models.PositiveSmallIntegerField(_("retention period (years)"), default=5)
+    # Review rules (ocr.review): whose second entry settles a My Number that the first blind
+    # entry did not match, and whether a batch's auto-accepted documents may be confirmed at
+    # once.
+    second_entry_by_other_clerk = models.BooleanField(
+        _("second entry by another clerk"),
+        default=False,
+        help_text=_(
+            "A My Number whose blind entry does not match the reading is keyed again "
+            "by a different clerk."
+        ),
+    )
+    allow_batch_confirm = models.BooleanField(
+        _("batch confirmation of auto-accepted documents"), default=True
+    )
     is_current = models.BooleanField(_("current version"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -59,6 +73,10 @@ class FormType(models.Model):
             ("view_mynumber", _("Can view My Numbers on this form type")),
             ("export", _("Can export data of this form type")),
             ("view_statistics", _("Can view aggregate counts of this form type")),
+            (
+                "supervise",
+                _("Can release other clerks' claims and confirm batches of this form type"),
+            ),
         ]
 
     def __str__(self) -> str:

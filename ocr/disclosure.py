@@ -27,6 +27,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audit.access import Access, log_access
+from forms_catalog.kinds import FieldKind
 from forms_catalog.models import FieldDefinition
 from ocr.models import Document, ExtractedField, Reveal
 from ocr.permissions import can_view_mynumber
@@ -48,6 +49,15 @@ class RevealRefused(Exception):
 def my_number_digest(value: str) -> str:
     """The keyed digest that finds a My Number without storing it."""
     return lookup_digest(mynumber.normalize(value), settings.INDEX_HMAC_KEY)
+
+
+def value_digest(definition: FieldDefinition, value: str) -> str:
+    """The lookup digest stored beside a sensitive value ("" for any other field)."""
+    if not definition.sensitive or not value:
+        return ""
+    if definition.kind == FieldKind.MYNUMBER:
+        return my_number_digest(value)
+    return lookup_digest(value, settings.INDEX_HMAC_KEY)
 
 
 @transaction.atomic

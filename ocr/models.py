@@ -32,7 +32,7 @@ def person_field(verbose_name: StrOrPromise) -> models.ForeignKey:
 class Batch(models.Model):
     """One upload (admin, CLI or hot folder) of one form type by one department.
 
-    Status: ``open -> processing -> done``. Progress is derived from its pages.
+    Status: ``open -> processing -> done -> complete``. Progress is derived from its pages.
     """
 
     class Source(models.TextChoices):
@@ -45,6 +45,8 @@ class Batch(models.Model):
         PROCESSING = "processing", _("Processing")
         # Reading is done; its documents may still need a person.
         DONE = "done", _("Reading done")
+        # Every document verified, exported, rejected or disposed (``complete_batch``).
+        COMPLETE = "complete", _("Complete")
 
     form_type = models.ForeignKey(
         FormType, on_delete=models.PROTECT, related_name="batches", verbose_name=_("form type")
@@ -145,11 +147,17 @@ def _document_scope(document: Document) -> dict[str, int]:
 class Document(models.Model):
     """One filled form (one or more pages), read with one form type version.
 
-    Status machine::
+    Status machine (the table is ``ocr.transitions.DOCUMENT``)::
 
         queued -> processing -> needs_review | auto_accepted
-        needs_review | auto_accepted -> in_review -> verified -> exported -> disposed
-        processing -> failed
+        processing -> failed -> queued
+        needs_review -> in_review -> verified | rejected      (a clerk, ocr.review)
+        in_review -> needs_review                              (released, or the claim lapsed)
+        auto_accepted -> verified                              (batch confirmation)
+        verified -> exported -> disposed
+
+    A claim is a lease: ``claimed_by`` holds the document until ``claim_expires_at``; each
+    save on the review screen renews it. A lapsed claim may be taken by another clerk.
     """
 
     class Status(models.TextChoices):
@@ -159,9 +167,16 @@ class Document(models.Model):
         AUTO_ACCEPTED = "auto_accepted", _("Auto-accepted")
         IN_REVIEW = "in_review", _("In review")
         VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
         EXPORTED = "exported", _("Exported")
         DISPOSED = "disposed", _("Disposed")
         FAILED = "failed", _("Failed")
+
+    class Rejection(models.TextChoices):
+        ILLEGIBLE = "illegible", _("Illegible")
+        WRONG_FORM = "wrong_form", _("Wrong form")
+        DUPLICATE = "duplicate", _("Duplicate")
+        OTHER = "other", _("Other")
 
     batch = models.ForeignKey(
         Batch, on_delete=models.CASCADE, related_name="documents", verbose_name=_("batch")
@@ -180,8 +195,14 @@ class Document(models.Model):
     )
     claimed_by = person_field(_("in review by"))
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_expires_at = models.DateTimeField(_("claim lapses at"), null=True, blank=True)
     verified_by = person_field(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    rejection = models.CharField(
+        _("rejection reason"), max_length=16, choices=Rejection.choices, blank=True
+    )
+    rejected_by = person_field(_("rejected by"))
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
     disposed_at = models.DateTimeField(_("disposed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -192,10 +213,12 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["-created_at"]
         indexes = [
-            # Serves the review queue: documents of a form type in a status, oldest first.
+            # Serves the home's counts: documents of a form type in a status.
             models.Index(fields=["form_type", "status", "created_at"], name="doc_queue"),
             # Serves the workers' claim of queued documents and the retention sweep.
             models.Index(fields=["status", "created_at"], name="doc_status_created"),
+            # Serves 次へ (ocr.review.queue.claimable): waiting documents, oldest batch first.
+            models.Index(fields=["status", "batch", "id"], name="doc_review_order"),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +227,12 @@ class Document(models.Model):
     def audit_scope(self) -> dict[str, int]:
         """The document, batch and form type an audit entry about it concerns."""
         return _document_scope(self)
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        """Which human act a change is (set by ``ocr.review`` before it saves): auditlog
+        stores it on the change's entry, so one act is one entry that names itself."""
+        act = getattr(self, "audit_act", "")
+        return {"act": act} if act else None
 
 
 class Page(models.Model):
@@ -250,7 +279,14 @@ class ExtractedField(models.Model):
     a sensitive value also gets a keyed HMAC digest for exact lookup, because equality on
     ciphertext finds nothing.
 
-    Status: ``auto_accepted | needs_review -> corrected | confirmed``.
+    Status (the table is ``ocr.transitions.FIELD``)::
+
+        auto_accepted | needs_review -> corrected | confirmed   (a clerk, ocr.review)
+        corrected | confirmed -> corrected | confirmed          (changed before submit)
+
+    ``review_reason`` says why a field needs a person. A quality sample (``qa_sample``) is an
+    auto-accepted reading routed to review unknown to the clerk: its outcome is the measured
+    error rate of auto-accepted fields.
     """
 
     class Status(models.TextChoices):
@@ -258,6 +294,12 @@ class ExtractedField(models.Model):
         NEEDS_REVIEW = "needs_review", _("Needs review")
         CORRECTED = "corrected", _("Corrected")
         CONFIRMED = "confirmed", _("Confirmed")
+
+    class Reason(models.TextChoices):
+        LOW_CONFIDENCE = "low_confidence", _("Low confidence")
+        VALIDATION = "validation", _("Validation error")
+        ALIGNMENT = "alignment", _("Page not aligned")
+        QA_SAMPLE = "qa_sample", _("Quality sample")
 
     document = models.ForeignKey(
         Document, on_delete=models.CASCADE, related_name="fields", verbose_name=_("document")
@@ -273,10 +315,20 @@ class ExtractedField(models.Model):
     value_digest = models.CharField(_("lookup digest"), max_length=64, blank=True)
     confidence = models.FloatField(_("confidence"), null=True, blank=True)
     cell_confidences = models.JSONField(_("per-cell confidences"), default=list, blank=True)
+    # The digit read in each comb cell, a space for an empty cell (one character per cell):
+    # what character verification shows and corrects. Encrypted like the value it spells.
+    ocr_cells = StrictEncryptedTextField(_("cell readings"), blank=True, default="")
     validation_errors = models.JSONField(_("validation errors"), default=list, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEEDS_REVIEW
     )
+    review_reason = models.CharField(
+        _("review reason"), max_length=16, choices=Reason.choices, blank=True
+    )
+    # Blind double entry of a My Number: a first entry that did not match the reading waits
+    # here, encrypted, for a second one.
+    pending_entry = StrictEncryptedTextField(_("first entry"), blank=True, default="")
+    pending_entry_by = person_field(_("first entry by"))
     verified_by = person_field(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
@@ -294,6 +346,8 @@ class ExtractedField(models.Model):
             models.Index(fields=["document", "status"], name="field_doc_status"),
             # Serves "which documents hold this My Number?" by its HMAC digest.
             models.Index(fields=["value_digest"], name="field_digest"),
+            # Serves the queue's reason filter and the quality-sample error rates.
+            models.Index(fields=["review_reason", "status"], name="field_reason_status"),
         ]
 
     def __str__(self) -> str:
@@ -302,6 +356,15 @@ class ExtractedField(models.Model):
 
     def audit_scope(self) -> dict[str, int]:
         return _document_scope(self.document)
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        act = getattr(self, "audit_act", "")
+        return {"act": act} if act else None
+
+    @property
+    def value(self) -> str:
+        """The value as it stands: a person's, else the machine's."""
+        return self.final_value or self.ocr_value
 
 
 class Reveal(models.Model):
@@ -340,6 +403,107 @@ class Reveal(models.Model):
 
     def audit_scope(self) -> dict[str, int]:
         return _document_scope(self.document)
+
+
+class ReviewSession(models.Model):
+    """One clerk's work on one claim: measured effort, never guessed.
+
+    Opened by a claim (document review) or a screen of character verification, closed by
+    submit, reject, release or a lapsed claim. ``active_seconds`` and ``keystrokes`` are
+    counted by the review screen (idle gaps left out) and added on every save.
+    """
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document review")
+        CHARACTERS = "characters", _("Character verification")
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Open")
+        SUBMITTED = "submitted", _("Submitted")
+        REJECTED = "rejected", _("Rejected")
+        RELEASED = "released", _("Released")
+        LAPSED = "lapsed", _("Claim lapsed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
+    )
+    document = models.ForeignKey(
+        Document,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_sessions",
+        verbose_name=_("document"),
+    )
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.PROTECT, related_name="+", verbose_name=_("form type")
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    active_seconds = models.FloatField(_("active seconds"), default=0.0)
+    keystrokes = models.PositiveIntegerField(_("keystrokes"), default=0)
+    fields_corrected = models.PositiveIntegerField(_("fields corrected"), default=0)
+    fields_confirmed = models.PositiveIntegerField(_("fields confirmed"), default=0)
+    cells_checked = models.PositiveIntegerField(_("cells checked"), default=0)
+
+    class Meta:
+        verbose_name = _("review session")
+        verbose_name_plural = _("review sessions")
+        ordering = ["-started_at"]
+        indexes = [
+            # Serves the effort figures per form type and month.
+            models.Index(fields=["form_type", "started_at"], name="review_form_started"),
+            # Serves "the open session of this clerk on this document".
+            models.Index(fields=["document", "user", "outcome"], name="review_doc_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class CellCheck(models.Model):
+    """One digit cell decided in character verification: confirmed as read, or corrected.
+
+    The digit itself is never stored here: a correction is written into the field's
+    ``ocr_cells`` (encrypted), and the field is settled from its cells when all are decided.
+    """
+
+    class Decision(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CORRECTED = "corrected", _("Corrected")
+
+    field = models.ForeignKey(
+        ExtractedField,
+        on_delete=models.CASCADE,
+        related_name="cell_checks",
+        verbose_name=_("field"),
+    )
+    cell = models.PositiveSmallIntegerField(_("cell"))
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    checked_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cell check")
+        verbose_name_plural = _("cell checks")
+        constraints = [
+            models.UniqueConstraint(fields=["field", "cell"], name="cellcheck_one_per_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.field_id}/{self.cell}"
+
+    def audit_scope(self) -> dict[str, int]:
+        return _document_scope(self.field.document)
 
 
 class OcrRun(models.Model):

@@ -6,6 +6,7 @@ of a document that no person has touched yet, and adds one OcrRun per attempt.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from forms_catalog.models import FieldDefinition
 from ocr import storage
+from ocr.disclosure import value_digest
 from ocr.intake import page_images
 from ocr.models import Batch, Document, ExtractedField, OcrRun, Page
 from ocr.pipeline.engines.base import Engine
@@ -23,21 +25,15 @@ from ocr.pipeline.ingest import IngestError
 from ocr.pipeline.read import PageReader, engine_versions
 from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
 from ocr.routing import current_thresholds
-from yomitoru.lib import mynumber
-from yomitoru.lib.crypto import lookup_digest
+from ocr.transitions import DOCUMENT, check, sources_of
 
 logger = logging.getLogger(__name__)
 
 ROTATED_NOTE = "rotated_180: 上下逆にスキャンされていたため、180度回転して読み取りました。"
 
-# Documents in these states may be (re-)read by the machine.
-READABLE = (
-    Document.Status.QUEUED,
-    Document.Status.PROCESSING,
-    Document.Status.FAILED,
-    Document.Status.NEEDS_REVIEW,
-    Document.Status.AUTO_ACCEPTED,
-)
+# Documents in these states may be (re-)read by the machine: those the status table lets into
+# processing, and processing itself (a run that died mid-read is taken again).
+READABLE = (*sources_of(DOCUMENT, Document.Status.PROCESSING), Document.Status.PROCESSING)
 
 
 def _claim(document_id: int) -> bool:
@@ -82,6 +78,8 @@ def run_document(document_id: int, engine: Engine | None = None) -> str:
 
 def _fail(document: Document, run: OcrRun, started: float, code: str, message: str = "") -> str:
     _finish(run, started, OcrRun.Outcome.FAILED, {}, code, message)
+    check(DOCUMENT, Document.Status.PROCESSING, Document.Status.FAILED)
+    # Machine state, not a person's act: the OcrRun row is the record of what happened.
     Document.objects.filter(pk=document.pk).update(status=Document.Status.FAILED)
     _update_batch(document.batch_id)
     return "failed"
@@ -155,37 +153,62 @@ def _store_fields(
     judged: dict[str, Judgement],
     any_unaligned: bool,
 ) -> None:
-    rows = [
-        ExtractedField(
-            document=document,
-            definition=d,
-            ocr_value=judged[d.key].value,
-            final_value=judged[d.key].value
-            if judged[d.key].status == ExtractedField.Status.AUTO_ACCEPTED
-            else "",
-            value_digest=_digest(d, judged[d.key].value),
-            confidence=judged[d.key].confidence,
-            cell_confidences=list(judged[d.key].cell_confidences),
-            validation_errors=list(judged[d.key].errors),
-            status=judged[d.key].status,
-        )
-        for d in definitions
-    ]
+    rows = [_field_row(document, d, judged[d.key]) for d in definitions]
     ExtractedField.objects.filter(document=document).delete()
     ExtractedField.objects.bulk_create(rows)
     needs_review = any_unaligned or any(
         r.status == ExtractedField.Status.NEEDS_REVIEW for r in rows
     )
-    Document.objects.filter(pk=document.pk).update(
-        status=Document.Status.NEEDS_REVIEW if needs_review else Document.Status.AUTO_ACCEPTED
+    status = Document.Status.NEEDS_REVIEW if needs_review else Document.Status.AUTO_ACCEPTED
+    check(DOCUMENT, Document.Status.PROCESSING, status)
+    Document.objects.filter(pk=document.pk).update(status=status)
+
+
+def _field_row(
+    document: Document, definition: FieldDefinition, judged: Judgement
+) -> ExtractedField:
+    status, reason = judged.status, review_reason(judged)
+    if status == ExtractedField.Status.AUTO_ACCEPTED and is_quality_sample(document, definition):
+        status, reason = ExtractedField.Status.NEEDS_REVIEW, ExtractedField.Reason.QA_SAMPLE
+    accepted = status == ExtractedField.Status.AUTO_ACCEPTED
+    return ExtractedField(
+        document=document,
+        definition=definition,
+        ocr_value=judged.value,
+        final_value=judged.value if accepted else "",
+        value_digest=value_digest(definition, judged.value),
+        confidence=judged.confidence,
+        cell_confidences=list(judged.cell_confidences),
+        ocr_cells="".join(c or " " for c in judged.cell_values),
+        validation_errors=list(judged.errors),
+        status=status,
+        review_reason=reason,
     )
 
 
-def _digest(definition: FieldDefinition, value: str) -> str:
-    if not definition.sensitive or not value:
+def review_reason(judged: Judgement) -> str:
+    """Why a reading needs a person: the page, its value, or its confidence."""
+    if judged.status != ExtractedField.Status.NEEDS_REVIEW:
         return ""
-    normalized = mynumber.normalize(value) if definition.kind == "mynumber" else value
-    return lookup_digest(normalized, settings.INDEX_HMAC_KEY)
+    if "page_not_aligned" in judged.errors:
+        return ExtractedField.Reason.ALIGNMENT
+    if judged.errors:
+        return ExtractedField.Reason.VALIDATION
+    return ExtractedField.Reason.LOW_CONFIDENCE
+
+
+def is_quality_sample(document: Document, definition: FieldDefinition) -> bool:
+    """Whether this auto-accepted reading is drawn into review as a quality sample.
+
+    Drawn from a hash of the document and field, not a random number: reading the document
+    again draws the same fields (the task is idempotent), and every kind is sampled at the
+    same rate. The clerk is not told which fields are samples.
+    """
+    rate = settings.QA_SAMPLE_PER_MILLE
+    if rate <= 0:
+        return False
+    digest = hashlib.sha256(f"qa:{document.pk}:{definition.pk}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1000 < rate
 
 
 def _update_batch(batch_id: int) -> None:

@@ -61,6 +61,7 @@ class Judgement:
     cell_confidences: tuple[float, ...]
     errors: tuple[str, ...]
     status: str
+    cell_values: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=16)
@@ -140,6 +141,7 @@ def judge(
             value=values[d.key],
             confidence=confidence,
             cell_confidences=reading.cell_confidences if reading else (),
+            cell_values=reading.cell_values if reading else (),
             errors=tuple(errors),
             status=route(d.kind, confidence, errors, thresholds),
         )

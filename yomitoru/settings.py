@@ -270,6 +270,14 @@ OFFICE_HOURS = env_str("OFFICE_HOURS", "08:00-19:00")
 # How long an explicit reveal shows a document's My Numbers to the person who asked.
 REVEAL_MINUTES = env_int("REVEAL_MINUTES", 10, minimum=1)
 
+# The verification queue (ocr/review/). A clerk's claim on a document lapses after this many
+# minutes without a save or a sign of life from the review screen; another clerk may then
+# take it.
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15, minimum=1)
+# Per mille of auto-accepted fields, per kind, routed to review as a hidden quality sample:
+# the measured error rate of what the machine accepts in production (20 = 2 %).
+QA_SAMPLE_PER_MILLE = env_int("QA_SAMPLE_PER_MILLE", 20, minimum=0)
+
 # Ingest limits (see ocr/pipeline/ingest.py).
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 60_000_000, minimum=1_000_000)

@@ -166,12 +166,18 @@ def assemble_comb(
         value = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
     elif kind == FieldKind.WAREKI_DATE:
         value, confidence = _wareki(raw, digits, confidence, era, notes)
+    cell_values = [d or "" for d in digits]
+    if value != raw and len(value) == len(raw):
+        # A repaired check digit: the cells spell the value, not the raw reading.
+        filled = iter(value)
+        cell_values = [next(filled) if d else "" for d in cell_values]
     return Reading(
         value,
         float(np.clip(confidence, 0.0, 1.0)),
         cell_confidences=tuple(confs),
         engine=DIGITS_ENGINE,
         notes=tuple(notes),
+        cell_values=tuple(cell_values),
     )
 
 

@@ -54,6 +54,9 @@ class Reading:
     confidence: float
     cell_confidences: tuple[float, ...] = ()
     engine: str = ""
+    # Comb fields: the digit read in each cell, "" for an empty one (after any check-digit
+    # repair, so that the cells spell the value).
+    cell_values: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
 
