@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ocr.pipeline.engines import digit_data as dd  # noqa: E402
+from lab import digit_data as dd  # noqa: E402
 from ocr.pipeline.engines import digits as dg  # noqa: E402
 
 

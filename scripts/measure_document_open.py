@@ -51,7 +51,7 @@ def main() -> None:
     from audit.models import AuditEntry
     from forms_catalog.catalog import load_standard_catalog
     from forms_catalog.layouts import get_layout
-    from forms_catalog.synthetic.generator import generate_form
+    from lab.synthetic.generator import generate_form
     from ocr import storage
     from tests.ocr.documents import read_document
     from tests.personas import department_clerks, login

@@ -8,8 +8,8 @@ Each member (one per ``--seeds`` value) is trained on its own augmentation of th
 exported to ``var/digit-training/member-seed<N>.onnx``; the members are merged into ONE ONNX
 graph that averages their logits (``--members a.onnx b.onnx`` merges existing members only).
 
-Data: the "train" split of ``ocr.pipeline.engines.digit_data`` (MNIST slice, Semeion writer
-blocks, sklearn digits) plus digits rendered from the fonts installed on the machine. Every
+Data: the "train" split of ``lab.digit_data`` (MNIST slice, Semeion writer blocks, sklearn
+digits) plus digits rendered from the fonts installed on the machine. Every
 training sample is augmented (elastic distortion, affine with slant, stroke width), drawn with a
 pen into a comb cell (black / dropout-red / no border, 200-600 dpi, border remnants, blur, noise,
 JPEG) and read back through the runtime preprocessing (``digits.prepare_cell``), so the network
@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ocr.pipeline.engines import digit_data as dd  # noqa: E402
+from lab import digit_data as dd  # noqa: E402
 from ocr.pipeline.engines import digits as dg  # noqa: E402
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))

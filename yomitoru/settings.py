@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "forms_catalog",
     "ocr",
     "audit",
+    # Generating, training and evaluating (evaluate, generate_samples, seed_demo): above the
+    # apps, never imported by them.
+    "lab",
 ]
 
 MIDDLEWARE = [

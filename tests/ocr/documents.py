@@ -12,7 +12,7 @@ from PIL import Image
 
 from forms_catalog.layouts import get_layout
 from forms_catalog.models import FormType
-from forms_catalog.synthetic.generator import generate_form
+from lab.synthetic.generator import generate_form
 from ocr import storage
 from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, Document, ExtractedField

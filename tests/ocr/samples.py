@@ -14,7 +14,7 @@ from PIL import Image
 
 from forms_catalog.layouts import get_layout
 from forms_catalog.render import render_page
-from forms_catalog.synthetic.generator import generate_form
+from lab.synthetic.generator import generate_form
 
 
 @cache

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from forms_catalog.layouts.base import BLACK, DROPOUT_RED
-from forms_catalog.synthetic.pen import composite
+from lab.synthetic.pen import composite
 from ocr.pipeline import cells
 from ocr.pipeline.engines.base import FieldGeometry, PageImages
 

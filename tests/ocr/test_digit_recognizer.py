@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocr.pipeline.engines import digit_data as dd
+from lab import digit_data as dd
 from ocr.pipeline.engines import digits as dg
 
 
@@ -108,14 +108,3 @@ def test_normalise_digit_is_mnist_style() -> None:
     w = out.astype(float)
     assert abs((gy * w).sum() / w.sum() - 13.5) < 0.6
     assert abs((gx * w).sum() / w.sum() - 13.5) < 0.6
-
-
-def test_splits_keep_semeion_writer_blocks_apart() -> None:
-    _, _, blocks = dd._semeion()
-    train = set(blocks[dd._semeion_split_mask("train")])
-    calib = set(blocks[dd._semeion_split_mask("calib")])
-    ev = set(blocks[dd._semeion_split_mask("eval")])
-    assert train and calib and ev
-    assert not (train & ev) and not (train & calib) and not (calib & ev)
-    x, y = dd.load_split("eval", "mnist")
-    assert x.shape == (1000, 28, 28) and x.dtype == np.uint8 and len(y) == 1000

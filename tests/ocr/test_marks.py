@@ -8,8 +8,8 @@ import pytest
 
 from forms_catalog.layouts import get_layout
 from forms_catalog.render import render_page
-from forms_catalog.synthetic.handwriting import circle, tick
-from forms_catalog.synthetic.pen import random_pen
+from lab.synthetic.handwriting import circle, tick
+from lab.synthetic.pen import random_pen
 from ocr.pipeline.engines import marks
 from ocr.pipeline.engines.base import FieldGeometry, PageImages
 

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from forms_catalog.layouts import get_layout
-from forms_catalog.synthetic.generator import generate_form
+from lab.synthetic.generator import generate_form
 from ocr.models import KindThreshold
 from ocr.pipeline import cropped
 from ocr.pipeline.engines import digits as digits_module

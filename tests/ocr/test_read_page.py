@@ -10,7 +10,7 @@ import pytest
 
 from forms_catalog.layouts import get_layout
 from forms_catalog.render import render_page
-from forms_catalog.synthetic.generator import generate_form
+from lab.synthetic.generator import generate_form
 from ocr.pipeline import read
 from ocr.pipeline.engines import digits as digits_module
 from ocr.pipeline.engines.base import FakeEngine, FieldGeometry, PageImages, Reading

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from forms_catalog.synthetic.pen import smooth_noise
+from lab.synthetic.pen import smooth_noise
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .digits import normalise_digit
+from ocr.pipeline.engines.digits import normalise_digit
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "datasets" / "handwritten-digits"
 MNIST_FILE = DATA_DIR / "mnist-test-first5000.npz"
 SEMEION_FILE = DATA_DIR / "semeion.data.gz"

@@ -11,7 +11,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from forms_catalog.synthetic import names
+from lab.synthetic import names
 from yomitoru.lib import corporate_number, mynumber
 
 

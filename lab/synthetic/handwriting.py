@@ -14,8 +14,8 @@ import numpy as np
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts.base import FieldSpec, Option, Rect
-from forms_catalog.synthetic.glyphs import DigitBank, Mark, char_mark, digit_mark
-from forms_catalog.synthetic.pen import Pen, composite, polyline_skeleton, stroke_alpha
+from lab.synthetic.glyphs import DigitBank, Mark, char_mark, digit_mark
+from lab.synthetic.pen import Pen, composite, polyline_skeleton, stroke_alpha
 
 # How often a digit is written carelessly enough to touch or cross its cell border.
 CROSSING_RATE = 0.03

@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from forms_catalog.kinds import FieldKind
 from forms_catalog.layouts.base import FieldSpec, FormLayout
-from forms_catalog.synthetic import names
-from forms_catalog.synthetic.household import (
+from lab.synthetic import names
+from lab.synthetic.household import (
     DEFAULT_SEASON,
     SEASONS,
     Household,

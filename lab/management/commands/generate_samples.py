@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forms_catalog.layouts import STANDARD_LAYOUTS
-from forms_catalog.synthetic.generator import write_samples
+from lab.synthetic.generator import write_samples
 
 
 class Command(BaseCommand):

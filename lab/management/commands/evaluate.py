@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from forms_catalog.catalog import load_standard_catalog
 from forms_catalog.layouts import STANDARD_LAYOUTS
-from ocr.evaluation import (
+from lab.evaluation import (
     RunResult,
     Sample,
     choose_thresholds,

@@ -4,9 +4,8 @@
 writer's hand and passes the page through the scanner model. ``write_samples`` writes a
 reproducible set: the same layout, count, seed and split always give the same files.
 
-Digits are real handwriting from ``ocr.pipeline.engines.digit_data``: demo and test samples
-use the "train" split; the evaluation asks for "eval" so the recogniser is measured on
-writers it never saw.
+Digits are real handwriting from ``lab.digit_data``: demo and test samples use the "train"
+split; the evaluation asks for "eval" so the recogniser is measured on writers it never saw.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from PIL import Image
 
 from forms_catalog.layouts.base import FormLayout
 from forms_catalog.render import render_page
-from forms_catalog.synthetic.glyphs import digit_bank
-from forms_catalog.synthetic.handwriting import fill_field
-from forms_catalog.synthetic.pen import random_pen
-from forms_catalog.synthetic.scan import scan
-from forms_catalog.synthetic.values import form_values
+from lab.synthetic.glyphs import digit_bank
+from lab.synthetic.handwriting import fill_field
+from lab.synthetic.pen import random_pen
+from lab.synthetic.scan import scan
+from lab.synthetic.values import form_values
 
 TRUTH_FILE = "truth.json"
 

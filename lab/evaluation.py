@@ -20,7 +20,7 @@ from PIL import Image
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.models import FieldDefinition, FormType
-from forms_catalog.synthetic.generator import generate_form
+from lab.synthetic.generator import generate_form
 from ocr.intake import configured_limits
 from ocr.pipeline.calibration import fit_platt
 from ocr.pipeline.cells import Box, clean_crop

@@ -19,7 +19,7 @@ from guardian.shortcuts import assign_perm
 from forms_catalog.catalog import load_standard_catalog
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.models import FormType
-from forms_catalog.synthetic.generator import write_samples
+from lab.synthetic.generator import write_samples
 from ocr.intake import ingest_paths
 from ocr.models import Batch
 

@@ -13,10 +13,10 @@ from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts import STANDARD_LAYOUTS, get_layout
 from forms_catalog.layouts.base import FormLayout, Rect
 from forms_catalog.render import render_page
-from forms_catalog.synthetic import handwriting
-from forms_catalog.synthetic.generator import blank_array, generate_form, write_samples
-from forms_catalog.synthetic.scan import scan
-from forms_catalog.synthetic.values import form_values
+from lab.synthetic import handwriting
+from lab.synthetic.generator import blank_array, generate_form, write_samples
+from lab.synthetic.scan import scan
+from lab.synthetic.values import form_values
 from yomitoru.lib import mynumber, wareki
 
 CODES = sorted(STANDARD_LAYOUTS)

@@ -1,10 +1,10 @@
 """Single handwritten marks as pen skeletons: real digit images and hand-printed characters.
 
-Digits come from the real handwriting sets in ``ocr.pipeline.engines.digit_data`` (never
-from a font), so the recogniser is tested on strokes people actually made. Japanese text has
-no such set here; it is drawn from the form font, then bent, sheared and jittered per
-character and re-stroked with the pen, which removes the typographic stroke contrast and
-terminals and leaves a mono-line, hand-printed look.
+Digits come from the real handwriting sets in ``lab.digit_data`` (never from a font), so the
+recogniser is tested on strokes people actually made. Japanese text has no such set here; it is
+drawn from the form font, then bent, sheared and jittered per character and re-stroked with the
+pen, which removes the typographic stroke contrast and terminals and leaves a mono-line,
+hand-printed look.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from forms_catalog.synthetic.pen import Pen, smooth_noise, thin
+from lab import digit_data
+from lab.synthetic.pen import Pen, smooth_noise, thin
 from yomitoru.lib.fonts import load_font
 
 
@@ -56,8 +57,6 @@ PEN_SOURCES = ("mnist", "semeion")
 @functools.cache
 def digit_bank(split: str) -> DigitBank:
     """The digit bank for a named split of ``digit_data`` (loaded once per process)."""
-    from ocr.pipeline.engines import digit_data
-
     parts = [digit_data.load_split(split, source) for source in PEN_SOURCES]
     parts = [(images, labels) for images, labels in parts if len(labels)]
     images = np.concatenate([np.asarray(images) for images, _ in parts])
