@@ -2,7 +2,8 @@
 
 Mounted by ``AuditEntryAdmin.get_urls`` behind ``admin_view``; the admin checks
 ``audit.view_auditentry`` before calling these. No page here shows a value: the lookup takes
-the number by POST only, turns it into its keyed digest and forgets it.
+the number by POST only, hands it to the finder of the documents holding it (``audit.lookup``,
+by its keyed digest) and forgets it.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ from django.views.decorators.http import require_GET, require_POST
 from audit import reports
 from audit.access import Access, log_access
 from audit.actors import entry_display_name
+from audit.lookup import documents_holding
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from yomitoru.admin_site import model_name
 from yomitoru.lib import mynumber
-from yomitoru.lib.crypto import lookup_digest
 from yomitoru.lib.csvsafe import spreadsheet_safe
 
 REPORT_DAYS = 30
@@ -105,14 +106,15 @@ def mynumber_lookup(request: HttpRequest, model_admin: ModelAdmin) -> HttpRespon
     if not mynumber.is_valid(number):
         context["error"] = _("Enter a valid 12-digit My Number.")
     else:
-        digest = lookup_digest(number, settings.INDEX_HMAC_KEY)
+        # Found by its keyed digest in the app that keeps the documents (audit.lookup).
+        holding = documents_holding(number)
         del number
-        documents = reports.documents_with_digest(digest)
+        documents = holding.document_ids
         context.update(
             searched=True,
             documents=documents,
             accesses=_labelled(context, reports.accesses_to_documents(documents)),
-            exports=_labelled(context, reports.exports_covering(documents)),
+            exports=_labelled(context, reports.exports_covering(holding)),
         )
         log_access(user, user, Access.SEARCH_MYNUMBER, count=len(documents))
     response = TemplateResponse(request, "admin/audit/auditentry/mynumber_lookup.html", context)

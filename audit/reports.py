@@ -19,11 +19,11 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMi
 
 from audit.access import Access
 from audit.actors import entry_person, entry_username
+from audit.lookup import Holding
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
-from ocr.models import Document, ExtractedField
-from ocr.permissions import form_types_with
 from yomitoru.admin_site import person, person_label
+from yomitoru.security.grants import objects_granted
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -199,7 +199,8 @@ def without_grant(since: datetime, until: datetime | None = None) -> list[Ungran
     for g in groups:
         user = users[g["actor_id"]]
         if user.pk not in allowed:
-            allowed[user.pk] = set(form_types_with(user, "process").values_list("pk", flat=True))
+            granted = objects_granted(user, "forms_catalog.process")
+            allowed[user.pk] = set(granted.values_list("pk", flat=True))
         form_type_id = int(g["form_type"])
         if form_type_id in allowed[user.pk]:
             continue
@@ -218,12 +219,6 @@ def without_grant(since: datetime, until: datetime | None = None) -> list[Ungran
     return rows
 
 
-def documents_with_digest(digest: str) -> list[int]:
-    """Every document one of whose fields carries this My Number digest (no rights applied)."""
-    ids = ExtractedField.objects.filter(value_digest=digest).values_list("document_id", flat=True)
-    return sorted(set(ids))
-
-
 def accesses_to_documents(document_ids: list[int]) -> list[AccessRow]:
     """Every access entry naming one of these documents, newest first."""
     if not document_ids:
@@ -234,7 +229,7 @@ def accesses_to_documents(document_ids: list[int]) -> list[AccessRow]:
     return [access_row(e) for e in entries.select_related("actor").order_by("-sequence")]
 
 
-def exports_covering(document_ids: list[int]) -> list[AccessRow]:
+def exports_covering(holding: Holding) -> list[AccessRow]:
     """Exports that contained one of these documents, newest first.
 
     An export entry names the documents it exported (``documents``). Entries written before
@@ -242,19 +237,16 @@ def exports_covering(document_ids: list[int]) -> list[AccessRow]:
     these documents' form types after the first of them arrived, so they may (not must) have
     contained them.
     """
-    wanted = set(document_ids)
-    documents = Document.objects.filter(pk__in=document_ids)
-    first = documents.aggregate(first=Min("created_at"))["first"]
-    if first is None:
+    wanted = set(holding.document_ids)
+    if holding.first_received is None:
         return []
-    form_types = sorted(set(documents.values_list("form_type_id", flat=True)))
     # SQLite has no JSON containment lookup: the named ids are compared here, among the
     # exports of these form types.
     entries = AuditEntry.objects.filter(
         action=AuditEntry.Action.ACCESS,
         additional_data__access=Access.EXPORT.value,
-        additional_data__form_type__in=form_types,
-        timestamp__gte=first,
+        additional_data__form_type__in=holding.form_type_ids,
+        timestamp__gte=holding.first_received,
     )
     rows = []
     for entry in entries.select_related("actor").order_by("-sequence"):
