@@ -67,7 +67,7 @@ def only_deletions_of_axes_records(sender: Any, instance: Any, action: int, **kw
     """pre_log receiver: of axes' records, only deletions are entries.
 
     axes writes its records on every sign-in and every failure; each is in its own tables
-    already, and a lockout has its own entry (yomitoru.security.lockout). Deleting them is
+    already, and a lockout has its own entry (audit.lockout). Deleting them is
     what lifts a lockout or removes the trace of sign-ins: that is an administrator's act.
     """
     if sender._meta.app_label != "axes":

@@ -4,7 +4,9 @@
 - ``twofactor_views``: the TOTP verification and enrolment pages.
 - ``sessions``: absolute session timeout, ending a user's sessions.
 - ``users``: the admin's user change ends the sessions of a user it disables.
-- ``lockout``: every django-axes lockout becomes an audit entry.
+- ``devices``: the admin's authenticator pages, which never show a key.
+- ``lockout``: django-axes keeps no number typed at the login.
+- ``grants``: object permissions as the project reads them (no global grant, no superuser).
 - ``headers``: Content-Security-Policy and no-store on authenticated responses.
 """
 

@@ -5,7 +5,8 @@ page: anyone with the view right could copy a clerk's second factor and pass as 
 no page shows the key or a QR code, and no device is added or changed by an administrator
 (a key they chose, or a device moved to another person). A lost phone is handled by deleting
 the device; the person then enrols a new one themselves, and is shown its key that once.
-Opening a device's page is an audit entry; deleting it is one too (audit.registry).
+Opening a device's page is an audit entry (the audit app installs its subclass of DeviceAdmin:
+audit.admin.accounts); deleting it is one too (audit.registry).
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ from django.http import HttpRequest
 from django.urls import URLPattern
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.access import LogsChangeViewAccess
-
 # What a device page may show: whose it is, and when it was made and last used.
 SHOWN_FIELDS = ("user", "name", "confirmed", "created_at", "last_used_at")
 
 
-class DeviceAdmin(LogsChangeViewAccess, admin.ModelAdmin):
+class DeviceAdmin(admin.ModelAdmin):
     list_display = SHOWN_FIELDS
     list_filter = ("confirmed", "created_at", "last_used_at")
     list_select_related = ("user",)
@@ -42,9 +41,11 @@ class DeviceAdmin(LogsChangeViewAccess, admin.ModelAdmin):
         return False
 
 
-def install_device_admin(site: admin.AdminSite | None = None) -> None:
+def install_device_admin(
+    site: admin.AdminSite | None = None, device_admin: type[DeviceAdmin] = DeviceAdmin
+) -> None:
     """Replace django-otp's registration (called once the admin has autodiscovered)."""
     site = site or admin.site
     if site.is_registered(TOTPDevice):
         site.unregister(TOTPDevice)
-    site.register(TOTPDevice, DeviceAdmin)
+    site.register(TOTPDevice, device_admin)

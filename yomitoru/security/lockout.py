@@ -1,4 +1,4 @@
-"""django-axes without numbers, and every lockout as a sealed audit entry.
+"""django-axes without numbers.
 
 axes keeps what a failed login sent: the typed user name (the lockout key), the query and form
 data, the browser's user agent. A My Number typed into the user name field, or carried in a
@@ -11,9 +11,7 @@ detector of numbers in free text:
 - ``AXES_HANDLER = NumberFreeDatabaseHandler``: axes' database handler, given the request's
   query and form data, user agent, accept header and path with any number redacted.
 
-``record_lockout`` is connected once, in YomitoruConfig.ready. The entry names the locked
-account when it exists; a lockout on an unknown username is recorded against the User model
-with no object. The user name it stores has passed the detector.
+Every lockout also becomes a sealed audit entry: ``audit.lockout.record_lockout``.
 """
 
 from __future__ import annotations
@@ -22,12 +20,8 @@ from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
-from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, QueryDict
 
-from audit.access import Access
-from audit.models import AuditEntry
 from yomitoru.lib.sensitive_text import redact
 
 # The request attributes axes sets (AxesProxyHandler.update_request) and stores.
@@ -93,32 +87,3 @@ class NumberFreeDatabaseHandler(AxesDatabaseHandler):
     def user_logged_out(self, sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         _redact_attributes(request)
         return super().user_logged_out(sender, request, user, **kwargs)
-
-
-def record_lockout(
-    sender: Any,
-    request: Any = None,
-    username: str | None = None,
-    ip_address: str | None = None,
-    **kwargs: Any,
-) -> AuditEntry:
-    # axes hands over the user name stored_username gave it; redacted again all the same.
-    username = redact(username or "")
-    data = {"access": Access.LOCKOUT.value, "username": username[:150]}
-    if ip_address:
-        data["ip"] = ip_address
-    common: dict[str, Any] = {
-        "action": AuditEntry.Action.ACCESS,
-        "actor": None,
-        "remote_addr": ip_address or None,
-        "additional_data": data,
-    }
-    user = User.objects.filter(username=username).first() if username else None
-    if user is not None:
-        return AuditEntry.objects.log_create(user, force_log=True, **common)
-    return AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(User),
-        object_pk="",
-        object_repr="lockout",
-        **common,
-    )

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 
-from ocr.permissions import form_types_with
+from yomitoru.security.grants import objects_granted
 
 # Staff holding one of these may create users or hand out rights: administrators.
 ADMINISTRATOR_PERMS = ("auth.add_user", "auth.change_user", "auth.add_group", "auth.change_group")
@@ -38,7 +38,7 @@ def needs_two_factor(user: Any) -> bool:
         # A global grant counts too, although no view lets it open a form type.
         if user.has_perm(f"forms_catalog.{perm}"):
             return True
-        if form_types_with(user, perm).exists():
+        if objects_granted(user, f"forms_catalog.{perm}").exists():
             return True
     return False
 

@@ -21,7 +21,6 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from audit.actors import has_audit_entries
 from yomitoru.security.sessions import end_user_sessions
 from yomitoru.validators import no_number
 
@@ -84,20 +83,19 @@ class YomitoruUserAdmin(UserAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A person named in the audit log as the actor is deactivated, never deleted: the
-        # entries keep their actor (audit.actors also refuses it below the admin).
-        if obj is not None and has_audit_entries(obj):
-            return False
-        return super().has_delete_permission(request, obj)
 
+def install_user_admin(
+    site: admin.AdminSite | None = None, user_admin: type[UserAdmin] = YomitoruUserAdmin
+) -> None:
+    """Replace django.contrib.auth's registration (called once the admin has autodiscovered).
 
-def install_user_admin(site: admin.AdminSite | None = None) -> None:
-    """Replace django.contrib.auth's registration (called once the admin has autodiscovered)."""
+    The audit app installs its subclass in turn (a person its log names is never deleted:
+    audit.admin.accounts).
+    """
     site = site or admin.site
     if site.is_registered(User):
         site.unregister(User)
-    site.register(User, YomitoruUserAdmin)
+    site.register(User, user_admin)
     if site.is_registered(Group):
         site.unregister(Group)
     site.register(Group, YomitoruGroupAdmin)
