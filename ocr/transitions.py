@@ -21,8 +21,9 @@ DOCUMENT: dict[str, frozenset[str]] = {
     # Re-queued by the reconciler when a worker died mid-read.
     D.PROCESSING: frozenset({D.NEEDS_REVIEW, D.AUTO_ACCEPTED, D.FAILED, D.QUEUED}),
     D.FAILED: frozenset({D.QUEUED, D.PROCESSING, *_DISPOSABLE}),
-    # Read again (the form was re-read before anyone touched it), or claimed by a clerk.
-    D.NEEDS_REVIEW: frozenset({D.PROCESSING, D.IN_REVIEW, *_DISPOSABLE}),
+    # Read again (the form was re-read before anyone touched it), or claimed by a clerk;
+    # verified when its last waiting field is settled by character verification.
+    D.NEEDS_REVIEW: frozenset({D.PROCESSING, D.IN_REVIEW, D.VERIFIED, *_DISPOSABLE}),
     # A quality sample or a clerk's claim opens it; a batch confirmation verifies it.
     D.AUTO_ACCEPTED: frozenset({D.PROCESSING, D.IN_REVIEW, D.VERIFIED, *_DISPOSABLE}),
     # Released (or the claim lapsed and another clerk took it: in_review -> in_review).
