@@ -186,7 +186,10 @@ def _submit(request: HttpRequest, batch: Batch) -> HttpResponse:
     if outcome.refused:
         messages.warning(
             request,
-            _("%(count)s cells were not saved: another clerk took or decided them first.")
+            _(
+                "%(count)s cells were not saved: another clerk took or decided them first,"
+                " or what was typed is not a digit."
+            )
             % {"count": outcome.refused},
         )
     return redirect(after)
