@@ -42,10 +42,10 @@ class FormType(models.Model):
     # entry did not match, and whether a batch's auto-accepted documents may be confirmed at
     # once.
     second_entry_by_other_clerk = models.BooleanField(
-        _("second entry by another clerk"),
+        _("second keying by another clerk"),
         default=False,
         help_text=_(
-            "A My Number whose blind entry does not match the reading is keyed again "
+            "A My Number keyed in blind that does not match the reading is keyed again "
             "by a different clerk."
         ),
     )

@@ -14,7 +14,12 @@ class OcrConfig(AppConfig):
         from ocr import home, officer_lookup, retention_report
         from yomitoru.admin_site import register_home_panel
 
-        for panel in (home.clerk_work, home.manager_statistics, home.administrator_setup):
+        for panel in (
+            home.clerk_work,
+            home.manager_statistics,
+            home.quality_of_auto_accepted,
+            home.administrator_setup,
+        ):
             register_home_panel(panel)
         # What audit's pages need of the documents, handed down: audit imports nothing of ocr.
         register_finder(officer_lookup.documents_holding)

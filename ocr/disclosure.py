@@ -170,22 +170,46 @@ class View:
     token: str
     # When the reveal in force at the open ends (known at the open only, not from a token).
     revealed_until: datetime | None = None
+    # Fields whose crop shows in clear though nothing is revealed: the My Numbers a handler
+    # keys in blind on the review screen (the open's entry names them).
+    clear_fields: frozenset[int] = frozenset()
 
 
-def open_document(document: Document, *, fields: int, pages: list[int], acting_user: User) -> View:
-    """Log one open of the document page and return the token its images are fetched with."""
+def open_document(
+    document: Document,
+    *,
+    fields: int,
+    pages: list[int],
+    acting_user: User,
+    blind_fields: list[ExtractedField] | None = None,
+) -> View:
+    """Log one open of the document page and return the token its images are fetched with.
+
+    ``blind_fields`` (the review screen): My Number fields the person keys in without seeing
+    the reading. A handler with ``view_mynumber`` must see what is written to key it, so
+    their crops show in clear; the entry says which and that numbers were visible.
+    """
     reveal = active_reveal(acting_user, document)
     revealed = reveal is not None
-    entry = log_access(
-        acting_user,
-        document,
-        Access.OPEN,
-        details={"fields": fields, "pages": pages, "sensitive_visible": revealed},
+    clear = sorted(
+        field.pk
+        for field in blind_fields or []
+        if can_view_mynumber(acting_user, document.form_type_id)
     )
-    payload = {"u": acting_user.pk, "d": document.pk, "e": entry.pk, "r": revealed}
+    details: dict = {"fields": fields, "pages": pages, "sensitive_visible": revealed or bool(clear)}
+    if blind_fields is not None:
+        details.update(purpose="review", blind_entry_fields=len(clear))
+    entry = log_access(acting_user, document, Access.OPEN, details=details)
+    payload = {"u": acting_user.pk, "d": document.pk, "e": entry.pk, "r": revealed, "c": clear}
     token = signing.dumps(payload, salt=VIEW_SALT, compress=True)
     until = reveal.expires_at if reveal is not None else None
-    return View(entry_id=entry.pk, revealed=revealed, token=token, revealed_until=until)
+    return View(
+        entry_id=entry.pk,
+        revealed=revealed,
+        token=token,
+        revealed_until=until,
+        clear_fields=frozenset(clear),
+    )
 
 
 def view_of(token: str | None, user: User, document: Document) -> View | None:
@@ -200,7 +224,13 @@ def view_of(token: str | None, user: User, document: Document) -> View | None:
         return None
     if payload.get("d") != document.pk:
         return None
-    return View(entry_id=int(payload["e"]), revealed=bool(payload["r"]), token=token)
+    clear = payload.get("c") or []
+    return View(
+        entry_id=int(payload["e"]),
+        revealed=bool(payload["r"]),
+        token=token,
+        clear_fields=frozenset(int(pk) for pk in clear),
+    )
 
 
 def image_disclosure(
@@ -209,10 +239,13 @@ def image_disclosure(
     """Whether an image may show My Numbers; logs the access unless an open covers it.
 
     Within an open, an image never shows more than the open said (a reveal made later in
-    another tab needs a new open); outside one, it shows what a reveal allows now.
+    another tab needs a new open); outside one, it shows what a reveal allows now. The crop
+    of a field keyed in blind shows while its reviewer holds the right.
     """
     view = view_of(token, user, document)
     if view is not None:
+        if isinstance(obj, ExtractedField) and obj.pk in view.clear_fields:
+            return can_view_mynumber(user, document.form_type_id)
         # Asked only when the open showed numbers: most image requests of a page need no query.
         return view.revealed and active_reveal(user, document) is not None
     revealed_now = active_reveal(user, document) is not None

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from ocr.models import Document
 from ocr.permissions import form_types_with, processable_form_types, visible_documents
+from ocr.review.quality import error_rates
 from yomitoru.admin_site import HomePanel
 from yomitoru.security.twofactor import ADMINISTRATOR_PERMS
 
@@ -89,6 +90,7 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
             cells.append({"text": number, "url": url} if number else 0)
         rows.append(cells)
     links = [
+        ("queue", _("Verification queue"), reverse("admin:ocr_reviewitem_changelist")),
         ("documents", _("Documents"), reverse("admin:ocr_document_changelist")),
         ("batches", _("Batches"), reverse("admin:ocr_batch_changelist")),
     ]
@@ -133,6 +135,33 @@ def manager_statistics(request: HttpRequest) -> HomePanel | None:
         rows=rows,
         empty=_("No documents of your departments yet."),
         order=20,
+    )
+
+
+def quality_of_auto_accepted(request: HttpRequest) -> HomePanel | None:
+    """The measured error rate of what the machine accepts, from the hidden quality samples:
+    for the manager (``view_statistics``) and for staff (``process``). Counts only."""
+    user = cast(User, request.user)
+    allowed = form_types_with(user, "view_statistics") | form_types_with(user, "process")
+    if not allowed.exists():
+        return None
+    rows: list[list[Any]] = [
+        [
+            rate.label,
+            rate.samples,
+            rate.wrong,
+            f"{rate.percent:.2f}%",
+            f"{rate.low_percent:.2f}% – {rate.high_percent:.2f}%",
+        ]
+        for rate in error_rates(allowed.distinct())
+    ]
+    return HomePanel(
+        key="quality",
+        title=_("Measured error rate of auto-accepted fields (quality samples)"),
+        columns=[_("kind"), _("samples"), _("wrong"), _("error rate"), _("confidence interval")],
+        rows=rows,
+        empty=_("No quality sample has been checked yet."),
+        order=25,
     )
 
 

@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+class NamesItsAct:
+    """A model whose saves by a person carry the act's name into the audit entry.
+
+    ``ocr.review`` sets ``audit_act`` before it saves; django-auditlog asks the instance for
+    ``get_additional_data`` and stores the result on the entry of that change.
+    """
+
+    audit_act: str = ""
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        return {"act": self.audit_act} if self.audit_act else None
+
+
 def person_field(verbose_name: StrOrPromise) -> models.ForeignKey:
     """Who did something to a row: optional, and never deleted with the person's account."""
     return models.ForeignKey(
@@ -29,7 +42,7 @@ def person_field(verbose_name: StrOrPromise) -> models.ForeignKey:
     )
 
 
-class Batch(models.Model):
+class Batch(NamesItsAct, models.Model):
     """One upload (admin, CLI or hot folder) of one form type by one department.
 
     Status: ``open -> processing -> done -> complete``. Progress is derived from its pages.
@@ -144,7 +157,7 @@ def _document_scope(document: Document) -> dict[str, int]:
     }
 
 
-class Document(models.Model):
+class Document(NamesItsAct, models.Model):
     """One filled form (one or more pages), read with one form type version.
 
     Status machine (the table is ``ocr.transitions.DOCUMENT``)::
@@ -228,12 +241,6 @@ class Document(models.Model):
         """The document, batch and form type an audit entry about it concerns."""
         return _document_scope(self)
 
-    def get_additional_data(self) -> dict[str, str] | None:
-        """Which human act a change is (set by ``ocr.review`` before it saves): auditlog
-        stores it on the change's entry, so one act is one entry that names itself."""
-        act = getattr(self, "audit_act", "")
-        return {"act": act} if act else None
-
 
 class Page(models.Model):
     """One page image of a document, as scanned and as aligned to the reference."""
@@ -272,7 +279,7 @@ class Page(models.Model):
         return _document_scope(self.document)
 
 
-class ExtractedField(models.Model):
+class ExtractedField(NamesItsAct, models.Model):
     """The reading of one FieldDefinition on one Document.
 
     Values are encrypted at rest (all of them: names and addresses are personal data too);
@@ -327,8 +334,8 @@ class ExtractedField(models.Model):
     )
     # Blind double entry of a My Number: a first entry that did not match the reading waits
     # here, encrypted, for a second one.
-    pending_entry = StrictEncryptedTextField(_("first entry"), blank=True, default="")
-    pending_entry_by = person_field(_("first entry by"))
+    pending_entry = StrictEncryptedTextField(_("first keying"), blank=True, default="")
+    pending_entry_by = person_field(_("first keyed by"))
     verified_by = person_field(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
@@ -356,10 +363,6 @@ class ExtractedField(models.Model):
 
     def audit_scope(self) -> dict[str, int]:
         return _document_scope(self.document)
-
-    def get_additional_data(self) -> dict[str, str] | None:
-        act = getattr(self, "audit_act", "")
-        return {"act": act} if act else None
 
     @property
     def value(self) -> str:
@@ -468,7 +471,7 @@ class ReviewSession(models.Model):
         return f"#{self.pk}"
 
 
-class CellCheck(models.Model):
+class CellCheck(NamesItsAct, models.Model):
     """One digit cell decided in character verification: confirmed as read, or corrected.
 
     The digit itself is never stored here: a correction is written into the field's
@@ -575,3 +578,12 @@ class KindThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ≥ {self.threshold:.3f}"
+
+
+class ReviewItem(Document):
+    """A document as the verification queue lists it (its own admin, the queue's columns)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("document to review")
+        verbose_name_plural = _("verification queue")

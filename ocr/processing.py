@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from forms_catalog.models import FieldDefinition
@@ -43,9 +43,12 @@ def _claim(document_id: int) -> bool:
     after it, a skipped run would leave the document in processing, a state nothing leaves, and
     checked before it, a correction could slip in between the check and the update.
     """
+    # Touched: a field decided, a first blind entry waiting, or a digit cell checked.
     touched = ExtractedField.objects.filter(
+        Q(status__in=[ExtractedField.Status.CORRECTED, ExtractedField.Status.CONFIRMED])
+        | Q(pending_entry_by__isnull=False)
+        | Q(cell_checks__isnull=False),
         document_id=OuterRef("pk"),
-        status__in=[ExtractedField.Status.CORRECTED, ExtractedField.Status.CONFIRMED],
     )
     claimed = (
         Document.objects.filter(pk=document_id, status__in=READABLE)

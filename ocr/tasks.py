@@ -58,3 +58,12 @@ def dispose_expired_task() -> dict[str, int]:
         "field_values": sum(r.field_values for r in records),
         "rejected_files": sum(r.rejected_files for r in records),
     }
+
+
+def release_lapsed_claims_task() -> int:
+    """Every few minutes (schedule "release_lapsed_claims"): documents whose reviewer went
+    away without a word go back to the queue, their sessions closed as lapsed. Returns a
+    count only."""
+    from ocr.review.services import release_lapsed_claims
+
+    return release_lapsed_claims(acting_user=system_actor())

@@ -100,6 +100,7 @@ QUIET_MODELS = (
     "ocr_ocrrun",
     "ocr_kindthreshold",
     "ocr_document",
+    "ocr_reviewitem",
     "audit_disposalrecord",
     "audit_retentionreport",
     "audit_auditentry",
@@ -130,6 +131,12 @@ LOGS: dict[str, Expect] = {
     "forms_catalog_formtype_permissions_manage_user": nothing,
     "forms_catalog_formtype_permissions_manage_group": nothing,
     "ocr_batch_upload": nothing,  # an empty upload form is refused by the form
+    # The queue's acts on a document nobody may claim (the world's is verified): refused.
+    "ocr_reviewitem_next": nothing,
+    "ocr_reviewitem_review": nothing,
+    "ocr_reviewitem_release": nothing,
+    "ocr_reviewitem_reject": nothing,
+    "ocr_reviewitem_heartbeat": nothing,
     # A document and what it shows.
     "ocr_document_change": on_200("open"),
     "ocr_document_page": on_200("image"),  # fetched without the page's view token
@@ -272,6 +279,7 @@ def build_world(catalog: dict[str, Any]) -> dict[str, Any]:
         "ocr_batch": document.batch_id,
         "ocr_sourcefile": document.source_file_id,
         "ocr_document": document.pk,
+        "ocr_reviewitem": document.pk,
         "ocr_ocrrun": OcrRun.objects.create(
             document=document, attempt=1, outcome=OcrRun.Outcome.values[0]
         ).pk,

@@ -52,6 +52,11 @@ ALLOWED_LATIN = {
     "sample",
     "png",
     "jpg",
+    # Key names, as printed on the keyboard (the review screen's help line).
+    "Ctrl",
+    "Enter",
+    "Esc",
+    "Tab",
 }
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 

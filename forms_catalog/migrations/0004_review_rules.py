@@ -22,6 +22,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='formtype',
             name='second_entry_by_other_clerk',
-            field=models.BooleanField(default=False, help_text='A My Number whose blind entry does not match the reading is keyed again by a different clerk.', verbose_name='second entry by another clerk'),
+            field=models.BooleanField(default=False, help_text='A My Number keyed in blind that does not match the reading is keyed again by a different clerk.', verbose_name='second keying by another clerk'),
         ),
     ]

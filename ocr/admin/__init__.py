@@ -1,5 +1,6 @@
-"""Admin screens of the reading app: batches and files, documents, runs, thresholds."""
+"""Admin screens of the reading app: batches and files, documents, the verification queue,
+runs, thresholds."""
 
-from ocr.admin import batches, documents
+from ocr.admin import batches, documents, review
 
-__all__ = ["batches", "documents"]
+__all__ = ["batches", "documents", "review"]

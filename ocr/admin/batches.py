@@ -22,7 +22,13 @@ from forms_catalog.kinds import FieldKind
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
-from ocr.permissions import can_process, processable_form_types, visible_batches
+from ocr.permissions import (
+    can_process,
+    form_types_with,
+    processable_form_types,
+    visible_batches,
+)
+from ocr.review.services import ReviewRefused, complete_batch, confirm_batch, rerun_failed
 from yomitoru.admin_site import ReadOnlyModelAdmin, display_name
 
 
@@ -99,6 +105,49 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     readonly_fields = fields
     change_list_template = "admin/ocr/batch/change_list.html"
     change_form_template = "admin/ocr/batch/change_form.html"
+    actions = ("confirm_accepted", "rerun_failed", "complete")
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_supervise_permission(self, request: HttpRequest) -> bool:
+        return form_types_with(cast(User, request.user), "supervise").exists()
+
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        return processable_form_types(cast(User, request.user)).exists()
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Batch], act: Any) -> int:
+        """Run one review service per batch; a refusal is shown with the batch's number."""
+        done = 0
+        for batch in queryset.select_related("form_type").order_by("pk"):
+            try:
+                done += act(batch)
+            except ReviewRefused as refused:
+                self.message_user(request, f"#{batch.pk}: {refused.message}", messages.ERROR)
+        return done
+
+    @admin.action(
+        description=_("Confirm the auto-accepted documents of the selected batches"),
+        permissions=["supervise"],
+    )
+    def confirm_accepted(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        user = cast(User, request.user)
+        count = self._each(request, queryset, lambda b: confirm_batch(b, acting_user=user))
+        self.message_user(request, _("%(count)s documents verified.") % {"count": count})
+
+    @admin.action(description=_("Read the failed documents again"), permissions=["process"])
+    def rerun_failed(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        user = cast(User, request.user)
+        count = self._each(request, queryset, lambda b: rerun_failed(b, acting_user=user))
+        self.message_user(request, _("%(count)s documents queued for reading.") % {"count": count})
+
+    @admin.action(description=_("Mark the selected batches complete"), permissions=["process"])
+    def complete(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        user = cast(User, request.user)
+        count = self._each(request, queryset, lambda b: bool(complete_batch(b, acting_user=user)))
+        self.message_user(request, _("%(count)s batches complete.") % {"count": count})
 
     def get_urls(self) -> list:
         upload = path(

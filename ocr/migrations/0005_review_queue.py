@@ -76,12 +76,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='extractedfield',
             name='pending_entry',
-            field=yomitoru.fields.StrictEncryptedTextField(blank=True, default='', verbose_name='first entry'),
+            field=yomitoru.fields.StrictEncryptedTextField(blank=True, default='', verbose_name='first keying'),
         ),
         migrations.AddField(
             model_name='extractedfield',
             name='pending_entry_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='first entry by'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='first keyed by'),
         ),
         migrations.AddField(
             model_name='extractedfield',
