@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from auditlog import get_logentry_model
 from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,7 +33,7 @@ from django.utils.translation import gettext as _
 from forms_catalog.kinds import FieldKind
 from ocr.disclosure import value_digest
 from ocr.models import Batch, Document, ExtractedField, ReviewSession
-from ocr.permissions import can_view_mynumber, has_form_perm, visible_batches
+from ocr.permissions import can_process, can_view_mynumber, has_form_perm
 from ocr.pipeline.validate import describe, normalize, validate, validate_cross_fields
 from ocr.review.queue import claimable, lapsed_or_free
 from ocr.transitions import DECIDED, move_document, move_field
@@ -101,8 +100,7 @@ def _take(candidates: QuerySet[Document], now: datetime) -> Document | None:
     if connection.features.has_select_for_update_skip_locked:
         return candidates.select_for_update(skip_locked=True, of=("self",)).first()
     for pk in candidates.values_list("pk", flat=True)[:CLAIM_ATTEMPTS]:
-        # The claim's condition is part of the update, and the update sets a live lease,
-        # which the condition refuses: it succeeds for one clerk only.
+        # The claim's condition is part of the update: it succeeds for one clerk only.
         taken = Document.objects.filter(lapsed_or_free(now), pk=pk).update(
             claim_expires_at=now + _lease()
         )
@@ -196,13 +194,7 @@ def holds(user: User, document: Document, now: datetime | None = None) -> bool:
 
 def _held(document: Document, user: User) -> Document:
     """The document locked for a change by the clerk who holds it; refused otherwise."""
-    # The document's row only: a lock on its form type would make every clerk's save on
-    # that form type wait for the others' (PostgreSQL locks every joined row by default).
-    locked = (
-        Document.objects.select_for_update(of=("self",))
-        .select_related("form_type")
-        .get(pk=document.pk)
-    )
+    locked = Document.objects.select_for_update().select_related("form_type").get(pk=document.pk)
     if not holds(user, locked):
         raise ReviewRefused(
             "claim_lost",
@@ -243,9 +235,7 @@ def record_effort(document: Document, effort: Effort, *, acting_user: User) -> N
         room = max(wall - session.active_seconds, 0.0)
         seconds = min(max(effort.active_seconds, 0.0), room)
         session.active_seconds += seconds
-        # Capped in total, as the seconds are: many small reports add up to no more.
-        keys_room = max(int(wall * MAX_KEYS_PER_SECOND) - session.keystrokes, 0)
-        session.keystrokes += min(max(effort.keystrokes, 0), keys_room)
+        session.keystrokes += min(max(effort.keystrokes, 0), int(wall * MAX_KEYS_PER_SECOND))
         session.save(update_fields=["active_seconds", "keystrokes"])
     locked.claim_expires_at = now + _lease()
     # The lease alone: not an act worth an audit entry each minute.
@@ -273,15 +263,8 @@ def _release(document: Document, outcome: str, act: str) -> None:
 def release_claims(documents: QuerySet[Document], *, acting_user: User) -> int:
     """A supervisor frees documents other clerks hold (on form types they supervise)."""
     released = 0
-    # Locked and saved as Documents by pk, whatever the caller's queryset is: the queue's
-    # proxy model is not registered with auditlog (its saves would write no entry), and its
-    # join to the nullable holder cannot be locked on PostgreSQL. In pk order, as two
-    # supervisors releasing overlapping selections must lock rows in the same order.
-    selected = Document.objects.select_for_update().filter(
-        pk__in=documents.values("pk"), status=D.IN_REVIEW
-    )
     with acting_as(acting_user):
-        for document in selected.order_by("pk"):
+        for document in documents.select_for_update().filter(status=D.IN_REVIEW):
             if not has_form_perm(acting_user, "supervise", document.form_type_id):
                 continue
             _release(document, ReviewSession.Outcome.RELEASED, "release_by_supervisor")
@@ -309,7 +292,7 @@ def release_lapsed_claims(*, acting_user: User | None = None) -> int:
 
 def _field_of(document: Document, field: ExtractedField) -> ExtractedField:
     locked = (
-        ExtractedField.objects.select_for_update(of=("self",))
+        ExtractedField.objects.select_for_update()
         .select_related("definition")
         .get(pk=field.pk, document=document)
     )
@@ -330,9 +313,7 @@ def _decide(field: ExtractedField, value: str, user: User, act: str) -> Extracte
     status = F.CONFIRMED if value == field.ocr_value else F.CORRECTED
     move_field(field, status)
     field.final_value = value
-    # Of the value decided: a number cleared by the clerk must not be found by a lookup of
-    # the number the machine read.
-    field.value_digest = value_digest(field.definition, value)
+    field.value_digest = value_digest(field.definition, value or field.ocr_value)
     field.pending_entry = ""
     field.pending_entry_by = None
     field.verified_by = user
@@ -408,25 +389,16 @@ def enter_blind(field: ExtractedField, value: str, *, acting_user: User) -> Blin
         if entry == locked.ocr_value:
             _decide(locked, entry, acting_user, "blind_entry")
             return BlindOutcome("confirmed")
-        # Whether an entry waits is told by its author: an empty entry (no number on the
-        # paper, where the field is optional) is an entry too.
-        if locked.pending_entry_by_id is not None and entry == locked.pending_entry:
+        if locked.pending_entry and entry == locked.pending_entry:
             if other and locked.pending_entry_by_id == acting_user.pk:
                 raise ReviewRefused(
                     "same_clerk", _("Another clerk must key it in the second time.")
                 )
             _decide(locked, entry, acting_user, "blind_entry")
             return BlindOutcome("corrected")
-        again_by_same = locked.pending_entry_by_id == acting_user.pk
         locked.pending_entry = entry
         locked.pending_entry_by = acting_user
         _save(locked, "blind_entry_mismatch", ["pending_entry", "pending_entry_by"])
-        if again_by_same:
-            # Only the entry itself changed, and it is never recorded: auditlog saw no change
-            # and wrote nothing, so the act is recorded here (still without a value).
-            get_logentry_model().objects.log_create(
-                locked, action=get_logentry_model().Action.UPDATE, changes={}, force_log=True
-            )
         return BlindOutcome("again", other_clerk=other)
 
 
@@ -526,17 +498,12 @@ def confirm_batch(batch: Batch, *, acting_user: User) -> int:
     return confirmed
 
 
-def _own_batch(user: User, batch: Batch) -> bool:
-    """The process right on the form type opens the batches of one's own departments only."""
-    return visible_batches(user).filter(pk=batch.pk).exists()
-
-
 @transaction.atomic
 def rerun_failed(batch: Batch, *, acting_user: User) -> int:
     """Queue the batch's failed documents for reading again."""
     from ocr.tasks import enqueue_document
 
-    if not _own_batch(acting_user, batch):
+    if not can_process(acting_user, batch.form_type):
         raise ReviewRefused("no_right", _("You may not process this form type."))
     queued = 0
     with acting_as(acting_user):
@@ -555,7 +522,7 @@ def rerun_failed(batch: Batch, *, acting_user: User) -> int:
 @transaction.atomic
 def complete_batch(batch: Batch, *, acting_user: User) -> Batch:
     """Mark a batch complete once every document is verified, rejected, exported or gone."""
-    if not _own_batch(acting_user, batch):
+    if not can_process(acting_user, batch.form_type):
         raise ReviewRefused("no_right", _("You may not process this form type."))
     locked = Batch.objects.select_for_update().get(pk=batch.pk)
     open_documents = locked.documents.exclude(status__in=DECIDED).count()
