@@ -23,10 +23,13 @@ WAITING = (Document.Status.NEEDS_REVIEW, Document.Status.IN_REVIEW)
 
 
 def lapsed_or_free(now: datetime) -> Q:
-    """Documents nobody holds now: waiting, or in review under a lapsed claim."""
-    return Q(status=Document.Status.NEEDS_REVIEW) | Q(
-        status=Document.Status.IN_REVIEW, claim_expires_at__lt=now
-    )
+    """Documents nobody holds now: waiting, or in review under a lapsed claim.
+
+    Told by the lease, not the status alone: a claim sets the lease first (the conditional
+    update of ``services._take``) and the status after, and a document whose lease is live
+    is held whatever its status says.
+    """
+    return Q(status__in=WAITING) & (Q(claim_expires_at__isnull=True) | Q(claim_expires_at__lt=now))
 
 
 def _pending_sensitive() -> Exists:

@@ -100,7 +100,8 @@ def _take(candidates: QuerySet[Document], now: datetime) -> Document | None:
     if connection.features.has_select_for_update_skip_locked:
         return candidates.select_for_update(skip_locked=True, of=("self",)).first()
     for pk in candidates.values_list("pk", flat=True)[:CLAIM_ATTEMPTS]:
-        # The claim's condition is part of the update: it succeeds for one clerk only.
+        # The claim's condition is part of the update, and the update sets a live lease,
+        # which the condition refuses: it succeeds for one clerk only.
         taken = Document.objects.filter(lapsed_or_free(now), pk=pk).update(
             claim_expires_at=now + _lease()
         )
