@@ -195,7 +195,13 @@ def holds(user: User, document: Document, now: datetime | None = None) -> bool:
 
 def _held(document: Document, user: User) -> Document:
     """The document locked for a change by the clerk who holds it; refused otherwise."""
-    locked = Document.objects.select_for_update().select_related("form_type").get(pk=document.pk)
+    # The document's row only: a lock on its form type would make every clerk's save on
+    # that form type wait for the others' (PostgreSQL locks every joined row by default).
+    locked = (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("form_type")
+        .get(pk=document.pk)
+    )
     if not holds(user, locked):
         raise ReviewRefused(
             "claim_lost",
@@ -293,7 +299,7 @@ def release_lapsed_claims(*, acting_user: User | None = None) -> int:
 
 def _field_of(document: Document, field: ExtractedField) -> ExtractedField:
     locked = (
-        ExtractedField.objects.select_for_update()
+        ExtractedField.objects.select_for_update(of=("self",))
         .select_related("definition")
         .get(pk=field.pk, document=document)
     )
