@@ -270,8 +270,15 @@ def _release(document: Document, outcome: str, act: str) -> None:
 def release_claims(documents: QuerySet[Document], *, acting_user: User) -> int:
     """A supervisor frees documents other clerks hold (on form types they supervise)."""
     released = 0
+    # Locked and saved as Documents by pk, whatever the caller's queryset is: the queue's
+    # proxy model is not registered with auditlog (its saves would write no entry), and its
+    # join to the nullable holder cannot be locked on PostgreSQL. In pk order, as two
+    # supervisors releasing overlapping selections must lock rows in the same order.
+    selected = Document.objects.select_for_update().filter(
+        pk__in=documents.values("pk"), status=D.IN_REVIEW
+    )
     with acting_as(acting_user):
-        for document in documents.select_for_update().filter(status=D.IN_REVIEW):
+        for document in selected.order_by("pk"):
             if not has_form_perm(acting_user, "supervise", document.form_type_id):
                 continue
             _release(document, ReviewSession.Outcome.RELEASED, "release_by_supervisor")
