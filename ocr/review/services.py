@@ -327,7 +327,9 @@ def _decide(field: ExtractedField, value: str, user: User, act: str) -> Extracte
     status = F.CONFIRMED if value == field.ocr_value else F.CORRECTED
     move_field(field, status)
     field.final_value = value
-    field.value_digest = value_digest(field.definition, value or field.ocr_value)
+    # Of the value decided: a number cleared by the clerk must not be found by a lookup of
+    # the number the machine read.
+    field.value_digest = value_digest(field.definition, value)
     field.pending_entry = ""
     field.pending_entry_by = None
     field.verified_by = user
