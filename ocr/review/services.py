@@ -405,7 +405,9 @@ def enter_blind(field: ExtractedField, value: str, *, acting_user: User) -> Blin
         if entry == locked.ocr_value:
             _decide(locked, entry, acting_user, "blind_entry")
             return BlindOutcome("confirmed")
-        if locked.pending_entry and entry == locked.pending_entry:
+        # Whether an entry waits is told by its author: an empty entry (no number on the
+        # paper, where the field is optional) is an entry too.
+        if locked.pending_entry_by_id is not None and entry == locked.pending_entry:
             if other and locked.pending_entry_by_id == acting_user.pk:
                 raise ReviewRefused(
                     "same_clerk", _("Another clerk must key it in the second time.")
