@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from auditlog import get_logentry_model
 from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -414,9 +415,16 @@ def enter_blind(field: ExtractedField, value: str, *, acting_user: User) -> Blin
                 )
             _decide(locked, entry, acting_user, "blind_entry")
             return BlindOutcome("corrected")
+        again_by_same = locked.pending_entry_by_id == acting_user.pk
         locked.pending_entry = entry
         locked.pending_entry_by = acting_user
         _save(locked, "blind_entry_mismatch", ["pending_entry", "pending_entry_by"])
+        if again_by_same:
+            # Only the entry itself changed, and it is never recorded: auditlog saw no change
+            # and wrote nothing, so the act is recorded here (still without a value).
+            get_logentry_model().objects.log_create(
+                locked, action=get_logentry_model().Action.UPDATE, changes={}, force_log=True
+            )
         return BlindOutcome("again", other_clerk=other)
 
 
