@@ -243,7 +243,9 @@ def record_effort(document: Document, effort: Effort, *, acting_user: User) -> N
         room = max(wall - session.active_seconds, 0.0)
         seconds = min(max(effort.active_seconds, 0.0), room)
         session.active_seconds += seconds
-        session.keystrokes += min(max(effort.keystrokes, 0), int(wall * MAX_KEYS_PER_SECOND))
+        # Capped in total, as the seconds are: many small reports add up to no more.
+        keys_room = max(int(wall * MAX_KEYS_PER_SECOND) - session.keystrokes, 0)
+        session.keystrokes += min(max(effort.keystrokes, 0), keys_room)
         session.save(update_fields=["active_seconds", "keystrokes"])
     locked.claim_expires_at = now + _lease()
     # The lease alone: not an act worth an audit entry each minute.
