@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from forms_catalog.kinds import FieldKind
 from ocr.disclosure import value_digest
 from ocr.models import Batch, Document, ExtractedField, ReviewSession
-from ocr.permissions import can_process, can_view_mynumber, has_form_perm
+from ocr.permissions import can_view_mynumber, has_form_perm, visible_batches
 from ocr.pipeline.validate import describe, normalize, validate, validate_cross_fields
 from ocr.review.queue import claimable, lapsed_or_free
 from ocr.transitions import DECIDED, move_document, move_field
@@ -526,12 +526,17 @@ def confirm_batch(batch: Batch, *, acting_user: User) -> int:
     return confirmed
 
 
+def _own_batch(user: User, batch: Batch) -> bool:
+    """The process right on the form type opens the batches of one's own departments only."""
+    return visible_batches(user).filter(pk=batch.pk).exists()
+
+
 @transaction.atomic
 def rerun_failed(batch: Batch, *, acting_user: User) -> int:
     """Queue the batch's failed documents for reading again."""
     from ocr.tasks import enqueue_document
 
-    if not can_process(acting_user, batch.form_type):
+    if not _own_batch(acting_user, batch):
         raise ReviewRefused("no_right", _("You may not process this form type."))
     queued = 0
     with acting_as(acting_user):
@@ -550,7 +555,7 @@ def rerun_failed(batch: Batch, *, acting_user: User) -> int:
 @transaction.atomic
 def complete_batch(batch: Batch, *, acting_user: User) -> Batch:
     """Mark a batch complete once every document is verified, rejected, exported or gone."""
-    if not can_process(acting_user, batch.form_type):
+    if not _own_batch(acting_user, batch):
         raise ReviewRefused("no_right", _("You may not process this form type."))
     locked = Batch.objects.select_for_update().get(pk=batch.pk)
     open_documents = locked.documents.exclude(status__in=DECIDED).count()
