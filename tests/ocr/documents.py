@@ -1,4 +1,8 @@
-"""Read documents built directly, for tests about what people may see (not about reading)."""
+"""Read documents built directly, for tests about what people may see (not about reading).
+
+``clean_scan`` and ``skip_alignment`` serve the tests that do run the reading task but are not
+about alignment: a generated page already in the reference frame, taken as it is.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,17 @@ import random
 from functools import cache
 
 import numpy as np
+import pytest
 from django.conf import settings
 from PIL import Image
 
 from forms_catalog.layouts import get_layout
 from forms_catalog.models import FormType
 from lab.synthetic.generator import generate_form
-from ocr import storage
+from ocr import reading, storage
 from ocr.intake import create_batch, ingest_files, page_images
 from ocr.models import Batch, Document, ExtractedField
+from ocr.pipeline.align import AlignmentResult, PreparedReference
 from yomitoru.lib import mynumber
 from yomitoru.lib.crypto import lookup_digest
 
@@ -27,6 +33,32 @@ def _clean_form(code: str, seed: int) -> tuple[bytes, np.ndarray, dict[str, str]
     form.pages[0].convert("RGB").save(buffer, format="PNG", compress_level=1)
     image = np.ascontiguousarray(np.asarray(form.pages[0].convert("RGB"))[:, :, ::-1])
     return buffer.getvalue(), image, form.truth
+
+
+def clean_scan(code: str, seed: int = 1) -> tuple[bytes, dict[str, str]]:
+    """A generated page of CODE in the reference frame (no scan artefacts) as PNG, its truth."""
+    png, _, truth = _clean_form(code, seed)
+    return png, truth
+
+
+def skip_alignment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reading task takes each page as aligned, as it is: for ``clean_scan`` pages only.
+
+    Aligning a real page (ORB, RANSAC, refinement) costs about a second; a test about what the
+    task does with a reading, not about alignment, has no need of it.
+    """
+
+    def as_it_is(
+        scan: np.ndarray, reference: np.ndarray | PreparedReference, **kwargs: object
+    ) -> AlignmentResult:
+        assert isinstance(reference, PreparedReference)
+        width, height = reference.size
+        assert scan.shape[:2] == (height, width), "only a page in the reference frame"
+        return AlignmentResult(
+            aligned=scan, homography=np.eye(3), score=1.0, ok=True, anchor_ratio=1.0
+        )
+
+    monkeypatch.setattr(reading, "align_page", as_it_is)
 
 
 def read_document(form_type: FormType, seed: int = 1) -> tuple[Document, dict[str, str]]:

@@ -17,6 +17,7 @@ from ocr.pipeline.engines.base import FakeEngine, Reading
 from ocr.processing import run_document
 from ocr.tasks import enqueue_document
 from tests.ocr import samples
+from tests.ocr.documents import clean_scan, skip_alignment
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +31,10 @@ def ingest(form_type, files):
     return ingest_files(batch, files)
 
 
-def test_rerunning_a_document_leaves_exactly_one_set_of_fields(catalog) -> None:
+def test_rerunning_a_document_leaves_exactly_one_set_of_fields(catalog, monkeypatch) -> None:
+    skip_alignment(monkeypatch)
     furusato = catalog["furusato-onestop"]
-    data, truth = samples.filled_scan("furusato-onestop", 3)
+    data, truth = clean_scan("furusato-onestop", 3)
     document = ingest(furusato, [("scan.png", data)]).documents[0]
     engine = fake_engine(furusato, truth)
 
@@ -49,9 +51,10 @@ def test_rerunning_a_document_leaves_exactly_one_set_of_fields(catalog) -> None:
     assert document.pages.get().alignment == Page.Alignment.ALIGNED
 
 
-def test_a_document_a_person_corrected_is_not_read_again(catalog) -> None:
+def test_a_document_a_person_corrected_is_not_read_again(catalog, monkeypatch) -> None:
+    skip_alignment(monkeypatch)
     furusato = catalog["furusato-onestop"]
-    data, truth = samples.filled_scan("furusato-onestop", 3)
+    data, truth = clean_scan("furusato-onestop", 3)
     document = ingest(furusato, [("scan.png", data)]).documents[0]
     run_document(document.pk, fake_engine(furusato, truth))
     ExtractedField.objects.filter(document=document, definition__key="name").update(
@@ -137,7 +140,7 @@ def test_changes_made_by_a_task_name_the_system_actor(catalog) -> None:
     from ocr.tasks import process_document
 
     furusato = catalog["furusato-onestop"]
-    data, _ = samples.filled_scan("furusato-onestop", 3)
+    data, _ = clean_scan("furusato-onestop", 3)
     document = ingest(furusato, [("scan.png", data)]).documents[0]
     process_document(document.pk)
     run_entries = AuditEntry.objects.filter(
