@@ -137,6 +137,11 @@ LOGS: dict[str, Expect] = {
     "ocr_reviewitem_release": nothing,
     "ocr_reviewitem_reject": nothing,
     "ocr_reviewitem_heartbeat": nothing,
+    # Character verification: the world has no uncertain cell, so the grid shows none (with
+    # cells it writes one open entry: tests/ocr/test_character_verification.py), and a cell
+    # image outside a grid's token is refused.
+    "ocr_reviewitem_cells": nothing,
+    "ocr_reviewitem_cell_image": nothing,
     # A document and what it shows.
     "ocr_document_change": on_200("open"),
     "ocr_document_page": on_200("image"),  # fetched without the page's view token
