@@ -95,7 +95,7 @@ def active_reveal(user: User, document: Document) -> Reveal | None:
 
 
 def shown_value(field: ExtractedField, *, revealed: bool) -> str:
-    value = field.final_value or field.ocr_value
+    value = field.value
     if field.definition.sensitive and value and not revealed:
         return mynumber.MASK
     return value

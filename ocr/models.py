@@ -366,8 +366,11 @@ class ExtractedField(NamesItsAct, models.Model):
 
     @property
     def value(self) -> str:
-        """The value as it stands: a person's, else the machine's."""
-        return self.final_value or self.ocr_value
+        """The value as it stands: the machine's until it is decided, then the decided one
+        (which may be empty: a clerk cleared a misread blank)."""
+        if self.status == self.Status.NEEDS_REVIEW:
+            return self.ocr_value
+        return self.final_value
 
 
 class Reveal(models.Model):

@@ -36,7 +36,7 @@ from ocr.disclosure import value_digest
 from ocr.models import Batch, Document, ExtractedField, ReviewSession
 from ocr.permissions import can_view_mynumber, has_form_perm, visible_batches
 from ocr.pipeline.validate import describe, normalize, validate, validate_cross_fields
-from ocr.review.queue import claimable, lapsed_or_free
+from ocr.review.queue import claimable, lapsed_or_free, waiting_documents
 from ocr.transitions import DECIDED, move_document, move_field
 
 D = Document.Status
@@ -156,10 +156,12 @@ def claim_next(
 
 
 def held_by(user: User, now: datetime | None = None) -> Document | None:
-    """The document this user holds under a live claim, if any."""
+    """The document this user holds under a live claim and may still decide, if any (one
+    handed on for another clerk's second entry has left their queue)."""
     now = now or timezone.now()
     return (
-        Document.objects.filter(status=D.IN_REVIEW, claimed_by=user, claim_expires_at__gte=now)
+        waiting_documents(user)
+        .filter(status=D.IN_REVIEW, claimed_by=user, claim_expires_at__gte=now)
         .order_by("claimed_at")
         .first()
     )
@@ -565,6 +567,8 @@ def complete_batch(batch: Batch, *, acting_user: User) -> Batch:
             _("%(count)s documents of this batch are not verified or rejected yet.")
             % {"count": open_documents},
         )
+    if locked.status == Batch.Status.COMPLETE:
+        raise ReviewRefused("complete", _("This batch is complete already."))
     if locked.status != Batch.Status.DONE:
         raise ReviewRefused("not_read", _("This batch is still being read."))
     with acting_as(acting_user):

@@ -218,7 +218,7 @@ def _decide(reading: ExtractedField, posted: str, user: User) -> str:
         if outcome.result == "again" and outcome.other_clerk:
             return "other_clerk"
         return outcome.result
-    current = reading.final_value or reading.ocr_value
+    current = reading.value
     kind = reading.definition.kind
     if reading.status != ExtractedField.Status.NEEDS_REVIEW and normalize(kind, posted) == current:
         return "unchanged"
