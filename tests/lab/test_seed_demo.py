@@ -15,7 +15,7 @@ def test_seed_demo_creates_one_user_per_role_with_passwords_shown_once() -> None
     out = io.StringIO()
     call_command("seed_demo", samples=2, stdout=out)
     shown = dict(re.findall(r"^  (\S+)  (\S+)$", out.getvalue(), flags=re.MULTILINE))
-    assert set(shown) == {"admin", "clerk_mynumber", "clerk", "officer", "manager"}
+    assert set(shown) == {"admin", "clerk_mynumber", "supervisor", "clerk", "officer", "manager"}
     assert User.objects.get(username="admin").is_superuser
     for username, password in shown.items():
         user = User.objects.get(username=username)
@@ -41,6 +41,16 @@ def test_seed_demo_grants_my_number_rights_to_one_clerk_only() -> None:
     assert not without.has_perm("forms_catalog.view_mynumber", furusato)
     assert not without.has_perm("forms_catalog.view_mynumber")
     assert not officer.has_perm("forms_catalog.process", furusato)
+
+
+def test_seed_demo_names_a_supervisor_who_may_release_claims_but_sees_no_number() -> None:
+    call_command("seed_demo", samples=1, stdout=io.StringIO())
+    furusato = FormType.objects.get(code="furusato-onestop", is_current=True)
+    supervisor = User.objects.get(username="supervisor")
+    assert supervisor.has_perm("forms_catalog.supervise", furusato)
+    assert supervisor.has_perm("forms_catalog.process", furusato)
+    assert not supervisor.has_perm("forms_catalog.view_mynumber", furusato)
+    assert not User.objects.get(username="clerk").has_perm("forms_catalog.supervise", furusato)
 
 
 def test_seed_demo_gives_the_officer_the_log_and_the_manager_counts_only() -> None:

@@ -31,10 +31,14 @@ TAX = "税務課"
 # Within a department only the staff named as My Number handlers (個人番号取扱担当者) may see
 # the numbers: they are a group of their own, granted on the department's form types.
 TAX_MYNUMBER = "税務課 個人番号取扱担当"
+# The section chief who watches over the queue: frees claims left open, confirms batches
+# the machine accepted whole.
+TAX_SUPERVISOR = "税務課 係長"
 # group -> object permissions on the form types of the department it belongs to
 GROUP_GRANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     TAX: (TAX, ("process",)),
     TAX_MYNUMBER: (TAX, ("view_mynumber", "export")),
+    TAX_SUPERVISOR: (TAX, ("supervise",)),
     # The manager of the tax department sees counts of its form types, never a document.
     MANAGER_GROUP: (TAX, ("view_statistics",)),
 }
@@ -56,6 +60,7 @@ ADMINISTRATOR = ("admin", "システム管理者")
 # (username, display name, groups)
 ROLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("clerk_mynumber", "入力担当（個人番号取扱）", (TAX, TAX_MYNUMBER)),
+    ("supervisor", "係長", (TAX, TAX_SUPERVISOR)),
     ("clerk", "入力担当", (TAX,)),
     ("officer", "監査担当", (AUDIT_GROUP,)),
     ("manager", "所属長", (MANAGER_GROUP,)),
