@@ -100,6 +100,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         ReasonFilter,
     )
     list_per_page = 50
+    # The order 次へ takes them: oldest batch first (Document's own ordering is newest first).
+    ordering = ("batch_id", "pk")
     paginator = QueuePaginator
     show_full_result_count = False
     change_list_template = "admin/ocr/review/change_list.html"
@@ -131,10 +133,9 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewItem]:
         waiting = queue.waiting_documents(cast(User, request.user))
-        return (
-            ReviewItem.objects.filter(pk__in=waiting.values("pk"))
-            .select_related("form_type", "claimed_by")
-            .order_by("batch_id", "pk")
+        # Ordered by ``ordering`` above: the changelist replaces a queryset's own order.
+        return ReviewItem.objects.filter(pk__in=waiting.values("pk")).select_related(
+            "form_type", "claimed_by"
         )
 
     def get_urls(self) -> list:
