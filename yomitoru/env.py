@@ -83,4 +83,8 @@ def database_from_url(url: str) -> dict[str, object]:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost: the
+        # queue's counts over 100 000 documents spent 3.6 s compiling for 0.1 s of work
+        # (scripts/bench_review_queue.py). Short interactive queries never gain from it.
+        "OPTIONS": {"options": "-c jit=off"},
     }
