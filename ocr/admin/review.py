@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocr.admin.documents import BatchFilter
 from ocr.models import ExtractedField, ReviewItem
-from ocr.permissions import form_types_with
+from ocr.permissions import departments_of, form_types_with
 from ocr.review import cell_views, quality, queue, views
 from ocr.review.services import release_claims
 from yomitoru.admin_site import display_name
@@ -37,6 +37,22 @@ class QueuePaginator(Paginator):
     def count(self) -> int:
         rows: Any = self.object_list
         return rows[: self.CAP + 1].count()
+
+
+class ProcessableFormTypeFilter(admin.RelatedFieldListFilter):
+    """Form types the user may process: the choices come from the rights, not from a scan
+    of the queue (``RelatedOnlyFieldListFilter`` would read every waiting document)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        form_types = form_types_with(cast(User, request.user), "process")
+        return [(ft.pk, str(ft)) for ft in form_types.order_by("code", "version")]
+
+
+class OwnDepartmentFilter(admin.RelatedFieldListFilter):
+    """The user's own departments, the only ones whose batches they see."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        return [(g.pk, g.name) for g in departments_of(cast(User, request.user)).order_by("name")]
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -93,9 +109,9 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     list_display = ("document_link", "form_name", "batch_number", "status", "holder", "created")
     list_display_links = None
     list_filter = (
-        ("form_type", admin.RelatedOnlyFieldListFilter),
+        ("form_type", ProcessableFormTypeFilter),
         BatchFilter,
-        ("batch__department", admin.RelatedOnlyFieldListFilter),
+        ("batch__department", OwnDepartmentFilter),
         WaitingStatusFilter,
         ReasonFilter,
     )
@@ -132,11 +148,9 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         return form_types_with(cast(User, request.user), "supervise").exists()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewItem]:
-        waiting = queue.waiting_documents(cast(User, request.user))
         # Ordered by ``ordering`` above: the changelist replaces a queryset's own order.
-        return ReviewItem.objects.filter(pk__in=waiting.values("pk")).select_related(
-            "form_type", "claimed_by"
-        )
+        waiting = queue.waiting_documents(cast(User, request.user), ReviewItem.objects.all())
+        return waiting.select_related("form_type", "claimed_by")
 
     def get_urls(self) -> list:
         wrap = self.admin_site.admin_view
@@ -157,11 +171,11 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         user = cast(User, request.user)
-        waiting = queue.waiting_documents(user)
+        by_form_type, by_batch = queue.counts(queue.waiting_documents(user))
         context = {
             **(extra_context or {}),
-            "counts_by_form_type": queue.counts_by_form_type(waiting),
-            "counts_by_batch": queue.counts_by_batch(waiting),
+            "counts_by_form_type": by_form_type,
+            "counts_by_batch": by_batch,
             "quality_rows": quality.error_rates(form_types_with(user, "process")),
             "cap": QueuePaginator.CAP,
         }
