@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,7 +23,6 @@ from tests.personas import department_clerks, login
 F = ExtractedField.Status
 D = Document.Status
 FORM = "furusato-onestop"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def cells_of(definition, value: str) -> str:  # type: ignore[no-untyped-def]
@@ -377,7 +374,7 @@ def test_a_handler_sees_my_number_cells_and_the_entry_says_so(read, people, clie
 @pytest.mark.django_db(transaction=True)
 def test_a_clerk_corrects_a_cell_by_keyboard_and_confirms_the_screen(live_server, page):
     from forms_catalog.catalog import load_standard_catalog
-    from tests.test_journeys import PASSWORD, enrol_totp
+    from tests.test_journeys import PASSWORD, enrol_totp, shoot
 
     form_type = {f.code: f for f, _ in load_standard_catalog()}[FORM]
     people = department_clerks(form_type)
@@ -420,9 +417,7 @@ def test_a_clerk_corrects_a_cell_by_keyboard_and_confirms_the_screen(live_server
     page.keyboard.press("4")
     item = page.locator(f"#{target}").locator("xpath=..")
     assert "changed" in (item.get_attribute("class") or "")
-    shot = os.environ.get("YOMITORU_SCREENSHOTS") or str(SCREENSHOTS)
-    Path(shot).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(shot) / "character-verification.png"), full_page=True)
+    shoot(page, "character-verification")
     page.keyboard.press("Enter")
     page.wait_for_selector(".messagelist")
     page.wait_for_load_state("networkidle")
