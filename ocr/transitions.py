@@ -20,7 +20,8 @@ DOCUMENT: dict[str, frozenset[str]] = {
     D.QUEUED: frozenset({D.PROCESSING, *_DISPOSABLE}),
     # Re-queued by the reconciler when a worker died mid-read.
     D.PROCESSING: frozenset({D.NEEDS_REVIEW, D.AUTO_ACCEPTED, D.FAILED, D.QUEUED}),
-    D.FAILED: frozenset({D.QUEUED, D.PROCESSING, *_DISPOSABLE}),
+    # Read again, or rejected by a supervisor when reading it again cannot help.
+    D.FAILED: frozenset({D.QUEUED, D.PROCESSING, D.REJECTED, *_DISPOSABLE}),
     # Read again (the form was re-read before anyone touched it), or claimed by a clerk;
     # verified when its last waiting field is settled by character verification.
     D.NEEDS_REVIEW: frozenset({D.PROCESSING, D.IN_REVIEW, D.VERIFIED, *_DISPOSABLE}),

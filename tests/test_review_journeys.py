@@ -232,3 +232,47 @@ def test_blind_entry_confirms_a_match_and_hands_a_mismatch_to_another_clerk(
     assert field.final_value == wrong_truth["mynumber"]
     wrong.refresh_from_db()
     assert wrong.status == Document.Status.VERIFIED
+
+
+def test_a_supervisor_rejects_an_unreadable_document_and_completes_the_batch(
+    furusato, live_server, page
+):
+    """Batch list → select → action → 実行, twice: the failed document is rejected as
+    illegible, and the batch, every document now decided, is complete."""
+    from ocr.models import Batch
+    from tests.ocr.waiting import new_batch, supervisor
+    from tests.ocr.waiting import waiting_document as made_document
+
+    staff = people(furusato)
+    boss = supervisor(furusato, username="section_chief")
+    boss.groups.add(furusato.department)
+    boss.user_permissions.add(*staff["no_mynumber"].user_permissions.all())
+    boss.set_password(PASSWORD)
+    boss.first_name = "係長"
+    boss.save()
+    batch = new_batch(furusato)
+    failed = made_document(furusato, batch=batch, review=(), status=Document.Status.FAILED)
+    made_document(furusato, batch=batch, review=(), status=Document.Status.VERIFIED)
+
+    sign_in(page, live_server.url, boss)
+    page.click("#home-work-batches")
+
+    def run(action: str) -> str:
+        page.check(f"input.action-select[value='{batch.pk}']")
+        page.select_option("select[name=action]", action)
+        page.click("button[name=index]")
+        page.wait_for_selector(".messagelist")
+        return page.locator(".messagelist").inner_text()
+
+    # Not yet: the failed document is still open (the refusal names the batch).
+    assert f"#{batch.pk}" in run("complete")
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.DONE
+    run("reject_failed")
+    failed.refresh_from_db()
+    assert (failed.status, failed.rejection) == (
+        Document.Status.REJECTED,
+        Document.Rejection.ILLEGIBLE,
+    )
+    run("complete")
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.COMPLETE
+    assert_japanese_only(page)

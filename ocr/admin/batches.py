@@ -28,7 +28,13 @@ from ocr.permissions import (
     processable_form_types,
     visible_batches,
 )
-from ocr.review.services import ReviewRefused, complete_batch, confirm_batch, rerun_failed
+from ocr.review.services import (
+    ReviewRefused,
+    complete_batch,
+    confirm_batch,
+    reject_failed,
+    rerun_failed,
+)
 from yomitoru.admin_site import ReadOnlyModelAdmin, display_name
 
 
@@ -105,7 +111,7 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     readonly_fields = fields
     change_list_template = "admin/ocr/batch/change_list.html"
     change_form_template = "admin/ocr/batch/change_form.html"
-    actions = ("confirm_accepted", "rerun_failed", "complete")
+    actions = ("confirm_accepted", "rerun_failed", "reject_failed", "complete")
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -142,6 +148,15 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
         user = cast(User, request.user)
         count = self._each(request, queryset, lambda b: rerun_failed(b, acting_user=user))
         self.message_user(request, _("%(count)s documents queued for reading.") % {"count": count})
+
+    @admin.action(
+        description=_("Reject the documents that could not be read (illegible)"),
+        permissions=["supervise"],
+    )
+    def reject_failed(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        user = cast(User, request.user)
+        count = self._each(request, queryset, lambda b: reject_failed(b, acting_user=user))
+        self.message_user(request, _("%(count)s documents rejected.") % {"count": count})
 
     @admin.action(description=_("Mark the selected batches complete"), permissions=["process"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:

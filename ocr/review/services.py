@@ -555,6 +555,28 @@ def rerun_failed(batch: Batch, *, acting_user: User) -> int:
 
 
 @transaction.atomic
+def reject_failed(batch: Batch, *, acting_user: User) -> int:
+    """A supervisor rejects the batch's documents that could not be read, as illegible.
+
+    Reading a damaged scan again fails again; without this the batch could never complete.
+    """
+    if not has_form_perm(acting_user, "supervise", batch.form_type_id):
+        raise ReviewRefused("no_right", _("Only a supervisor may reject unreadable documents."))
+    now = timezone.now()
+    rejected = 0
+    with acting_as(acting_user):
+        failed = Document.objects.select_for_update().filter(batch=batch, status=D.FAILED)
+        for document in failed.order_by("pk"):
+            move_document(document, D.REJECTED)
+            document.rejection = Document.Rejection.ILLEGIBLE
+            document.rejected_by = acting_user
+            document.rejected_at = now
+            _save(document, "reject_failed", ["status", "rejection", "rejected_by", "rejected_at"])
+            rejected += 1
+    return rejected
+
+
+@transaction.atomic
 def complete_batch(batch: Batch, *, acting_user: User) -> Batch:
     """Mark a batch complete once every document is verified, rejected, exported or gone."""
     if not _own_batch(acting_user, batch):

@@ -41,6 +41,7 @@ from ocr.review.services import (
     holds,
     record_effort,
     reject_document,
+    reject_failed,
     release,
     release_claims,
     release_lapsed_claims,
@@ -851,6 +852,32 @@ def test_failed_documents_are_read_again(furusato, people, monkeypatch) -> None:
     ) == {D.QUEUED}
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.PROCESSING
     assert rerun_failed(batch, acting_user=clerk) == 0
+
+
+def test_a_supervisor_rejects_unreadable_documents_so_the_batch_can_complete(
+    furusato, people
+) -> None:
+    batch = new_batch(furusato)
+    failed = waiting_document(furusato, batch=batch, review=(), status=D.FAILED)
+    verified = waiting_document(furusato, batch=batch, review=(), status=D.VERIFIED)
+    clerk = people["owner"]
+    assert refused(lambda: complete_batch(batch, acting_user=clerk)).code == "documents_open"
+    assert refused(lambda: reject_failed(batch, acting_user=clerk)).code == "no_right"
+    boss = supervisor(furusato)
+    mark = audit_mark()
+
+    assert reject_failed(batch, acting_user=boss) == 1
+
+    assert acts_since(mark) == [("document", failed.pk, "reject_failed", boss.username)]
+    failed.refresh_from_db()
+    assert (failed.status, failed.rejection, failed.rejected_by) == (
+        D.REJECTED,
+        Document.Rejection.ILLEGIBLE,
+        boss,
+    )
+    assert Document.objects.get(pk=verified.pk).status == D.VERIFIED
+    assert reject_failed(batch, acting_user=boss) == 0
+    assert complete_batch(batch, acting_user=clerk).status == Batch.Status.COMPLETE
 
 
 def test_a_batch_completes_once_every_document_is_decided(furusato, people) -> None:
