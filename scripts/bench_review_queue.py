@@ -7,6 +7,7 @@ of the documents waiting for a person — then signs in as a clerk of both depar
 (``process`` on every form type through the department groups, as
 ``tests.personas.department_clerks`` grants it) and measures, with Django's test client:
 
+- the home page (its counts of waiting documents);
 - the queue list (changelist), filtered by form type, and by reason;
 - 次へ (POST next; the document is given back through ``ocr.review.services.release``
   afterwards, outside the measurement, so every run claims from the same queue);
@@ -463,6 +464,7 @@ def main() -> None:
         def get(url: str, data: dict | None = None, client: Client = client) -> Any:
             return client.get(url, data or {})
 
+        rows.append(timed(f"home page ({who})", args.runs, lambda: get(reverse("admin:index"))))
         rows.append(timed(f"queue list ({who})", args.runs, lambda: get(changelist)))
         if user is with_mn:
             rows.append(
