@@ -362,6 +362,12 @@ class ExtractedField(NamesItsAct, models.Model):
                 name="field_waiting",
                 condition=models.Q(status="needs_review"),
             ),
+            # Serves the queue's reason filter (and the page count under it) from the index.
+            models.Index(
+                fields=["review_reason", "document"],
+                name="field_waiting_reason",
+                condition=models.Q(status="needs_review"),
+            ),
         ]
 
     def __str__(self) -> str:
