@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMinute, TruncHour
+from django.db.models.functions import (
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractMinute,
+    TruncDate,
+    TruncHour,
+)
+from django.utils import timezone
 
 from audit.access import Access
 from audit.actors import entry_person, entry_username
@@ -23,6 +30,7 @@ from audit.lookup import Holding
 from audit.models import AuditEntry
 from forms_catalog.models import FormType
 from yomitoru.admin_site import person, person_label
+from yomitoru.lib.office_days import closed_weekdays
 from yomitoru.security.grants import objects_granted
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -147,16 +155,25 @@ def outside_office_hours(
     until: datetime | None = None,
     limit: int = 500,
 ) -> list[AccessRow]:
-    """Accesses on a weekend, or on a weekday outside the office-hours window (Tokyo)."""
+    """Accesses on a day the office is closed (weekends, public holidays, the year-end
+    closure), or on a working day outside the office-hours window (Tokyo)."""
     start, end = parse_office_hours(office_hours)
+    last = (until or timezone.now()).astimezone(TOKYO).date()
+    closed = closed_weekdays(since.astimezone(TOKYO).date(), last)
     entries = (
         access_entries(since, until)
         .annotate(
             weekday=ExtractIsoWeekDay("timestamp", tzinfo=TOKYO),
+            local_date=TruncDate("timestamp", tzinfo=TOKYO),
             local_minutes=ExtractHour("timestamp", tzinfo=TOKYO) * 60
             + ExtractMinute("timestamp", tzinfo=TOKYO),
         )
-        .filter(Q(weekday__gte=6) | Q(local_minutes__lt=start) | Q(local_minutes__gte=end))
+        .filter(
+            Q(weekday__gte=6)
+            | Q(local_date__in=closed)
+            | Q(local_minutes__lt=start)
+            | Q(local_minutes__gte=end)
+        )
         .select_related("actor")
         .order_by("-sequence")
     )
