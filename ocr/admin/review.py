@@ -150,7 +150,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewItem]:
         # Ordered by ``ordering`` above: the changelist replaces a queryset's own order.
         waiting = queue.waiting_documents(cast(User, request.user), ReviewItem.objects.all())
-        return waiting.select_related("form_type", "claimed_by")
+        return cast(QuerySet[ReviewItem], waiting.select_related("form_type", "claimed_by"))
 
     def get_urls(self) -> list:
         wrap = self.admin_site.admin_view

@@ -12,6 +12,7 @@ the second entry of a My Number by another clerk, the document whose first entry
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -33,7 +34,7 @@ def lapsed_or_free(now: datetime) -> Q:
     return Q(status__in=WAITING) & (Q(claim_expires_at__isnull=True) | Q(claim_expires_at__lt=now))
 
 
-def _pending_sensitive(form_types: set[int]) -> QuerySet[ExtractedField]:
+def _pending_sensitive(form_types: set[int]) -> QuerySet[ExtractedField, Any]:
     """Documents of these form types whose My Number (a sensitive field) still waits.
 
     An uncorrelated subquery on the few sensitive definitions' readings (their index), which
