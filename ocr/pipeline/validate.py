@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import jaconv
+
 from forms_catalog.kinds import FieldKind
 from yomitoru.lib import corporate_number, mynumber, wareki
 
@@ -79,7 +81,6 @@ _LENIENT_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*(
 # Full-width katakana (ァ..ヺ), the long-vowel mark, the middle dot, iteration marks, and
 # single spaces between words.
 _KATAKANA = re.compile(r"[ァ-ヺー・ヽヾ]+( [ァ-ヺー・ヽヾ]+)*")
-_HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in [*range(0x3041, 0x3097), 0x309D, 0x309E]}
 
 
 def error(code: str, message: str | None = None) -> ValidationError:
@@ -123,7 +124,7 @@ def _normalize_date(value: str) -> str:
 
 
 def _normalize_katakana(value: str) -> str:
-    text = unicodedata.normalize("NFKC", value).translate(_HIRAGANA_TO_KATAKANA)
+    text = jaconv.hira2kata(unicodedata.normalize("NFKC", value))
     return " ".join(text.split())
 
 

@@ -1,0 +1,137 @@
+"""The columns of an export for a core system: where each value comes from and how it is
+written, as the receiving system (基幹系, an RPA script) wants it.
+
+A column takes its value from a field of the form (by key; the decided value, already in the
+field kind's canonical form), from the document or batch number, or is a fixed value; then
+its transforms run in order. Every transform is a small pure function of text; the names are
+what an export mapping stores. Width and kana conversion use ``jaconv``, not tables of ours.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jaconv
+
+from yomitoru.lib import wareki
+
+DOCUMENT_ID = "document_id"
+BATCH_ID = "batch_id"
+FIXED = "fixed"
+
+# Hyphens and dashes people and OCR write between digit groups (not the katakana ー).
+_HYPHENS = re.compile("[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\ufe63]")
+_AMOUNT_SEPARATORS = re.compile(r"[,\s，、円¥￥]")
+
+
+class ColumnError(ValueError):
+    """A value the column cannot write (an unreadable date, say); the message names why."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    source: str  # a field key, DOCUMENT_ID, BATCH_ID or FIXED
+    transforms: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    value: str = ""  # the text of a FIXED column
+    sensitive: bool = False  # holds a My Number (decided by the mapping from the field)
+
+    def render(self, values: Mapping[str, str], document_id: int, batch_id: int) -> str:
+        if self.source == DOCUMENT_ID:
+            text = str(document_id)
+        elif self.source == BATCH_ID:
+            text = str(batch_id)
+        elif self.source == FIXED:
+            text = self.value
+        else:
+            text = values.get(self.source, "")
+        for name, params in self.transforms:
+            text = TRANSFORMS[name](text, **params)
+        return text
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def _date_of(text: str) -> datetime.date | None:
+    """A decided date in either canonical form: "2025-12-01" or era "R07.12.01"."""
+    if not text:
+        return None
+    try:
+        if text[:1].isalpha():
+            parsed = wareki.parse(text)
+            return wareki.to_gregorian(parsed.era, parsed.year, parsed.month, parsed.day)
+        return datetime.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ColumnError(f"not a date: {exc}") from None
+
+
+DATE_FORMATS: dict[str, Callable[[datetime.date], str]] = {
+    "iso": lambda d: d.isoformat(),  # 2025-12-01
+    "yyyymmdd": lambda d: d.strftime("%Y%m%d"),  # 20251201
+    "wareki": wareki.from_gregorian,  # R07.12.01
+    "wareki_ja": lambda d: wareki.format_ja(wareki.from_gregorian(d)),  # 令和7年12月1日
+}
+
+
+def date(text: str, *, format: str) -> str:
+    day = _date_of(text)
+    return DATE_FORMATS[format](day) if day else ""
+
+
+def zero_pad(text: str, *, width: int) -> str:
+    return text.zfill(width) if text else ""
+
+
+def half_width(text: str) -> str:
+    """全角 → 半角: letters, digits, punctuation, spaces and katakana (ｶﾀｶﾅ)."""
+    return jaconv.z2h(text, kana=True, ascii=True, digit=True)
+
+
+def full_width(text: str) -> str:
+    """半角 → 全角: letters, digits, punctuation, spaces and katakana."""
+    return jaconv.h2z(text, kana=True, ascii=True, digit=True)
+
+
+def katakana(text: str) -> str:
+    """Hiragana and half-width katakana as full-width katakana; the rest unchanged."""
+    return jaconv.hira2kata(jaconv.h2z(text, kana=True, ascii=False, digit=False))
+
+
+def no_hyphens(text: str) -> str:
+    return _HYPHENS.sub("", text)
+
+
+def amount(text: str) -> str:
+    """An amount as bare digits: no thousands separators, spaces or yen signs."""
+    return _AMOUNT_SEPARATORS.sub("", text)
+
+
+def checkbox(text: str, *, checked: str = "1", unchecked: str = "0") -> str:
+    return checked if text == "1" else unchecked
+
+
+def choice(text: str, *, codes: Mapping[str, str]) -> str:
+    """A choice's value as the receiving system's code; an unknown value is an error."""
+    if not text:
+        return ""
+    if text not in codes:
+        raise ColumnError(f"no code for choice {text!r}")
+    return codes[text]
+
+
+TRANSFORMS: dict[str, Callable[..., str]] = {
+    "date": date,
+    "zero_pad": zero_pad,
+    "half_width": half_width,
+    "full_width": full_width,
+    "katakana": katakana,
+    "no_hyphens": no_hyphens,
+    "amount": amount,
+    "checkbox": checkbox,
+    "choice": choice,
+}
