@@ -6,9 +6,10 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
@@ -21,13 +22,14 @@ from audit.access import LogsChangeViewAccess
 from forms_catalog.kinds import FieldKind
 from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
-from ocr.models import Batch, Document, KindThreshold, OcrRun, Page, SourceFile
+from ocr.models import Batch, KindThreshold, OcrRun, SourceFile
 from ocr.permissions import (
     can_process,
     form_types_with,
     processable_form_types,
     visible_batches,
 )
+from ocr.progress import Progress, progress_of
 from ocr.review.services import (
     ReviewRefused,
     complete_batch,
@@ -215,21 +217,10 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
         return TemplateResponse(request, "admin/ocr/batch/upload.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
-        pages_done = ~Q(documents__pages__alignment=Page.Alignment.PENDING)
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("form_type", "department", "created_by")
-            .annotate(
-                page_total=Count("documents__pages", distinct=True),
-                page_done=Count("documents__pages", filter=pages_done, distinct=True),
-                doc_failed=Count(
-                    "documents",
-                    filter=Q(documents__status=Document.Status.FAILED),
-                    distinct=True,
-                ),
-            )
-        )
+        return super().get_queryset(request).select_related("form_type", "department", "created_by")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return BatchChangeList
 
     @admin.display(description=_("form type"), ordering="form_type__name")
     def form_name(self, obj: Batch) -> str:
@@ -256,17 +247,43 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
 
     @admin.display(description=_("progress"))
     def progress(self, obj: Batch) -> str:
-        total = getattr(obj, "page_total", 0) or 0
-        done = getattr(obj, "page_done", 0) or 0
-        failed = getattr(obj, "doc_failed", 0) or 0
+        """Pages read, and where the documents stand."""
+        p = _progress(obj)
         return format_html(
-            '<progress value="{}" max="{}"></progress> {}/{} {}',
-            done,
-            max(total, 1),
-            done,
-            total,
-            _("(%(failed)s failed)") % {"failed": failed} if failed else "",
+            '<progress value="{}" max="{}"></progress> {}/{} {}<br><span class="batch-work">{}'
+            "</span>",
+            p.pages_read,
+            max(p.pages, 1),
+            p.pages_read,
+            p.pages,
+            _("(%(failed)s failed)") % {"failed": p.failed} if p.failed else "",
+            _(
+                "to review %(waiting)s (%(fields)s fields) · verified %(verified)s"
+                " · exported %(exported)s · rejected %(rejected)s"
+            )
+            % {
+                "waiting": p.waiting,
+                "fields": p.fields_waiting,
+                "verified": p.verified,
+                "exported": p.exported,
+                "rejected": p.rejected,
+            },
         )
+
+
+class BatchChangeList(ChangeList):
+    """Counts the progress of the shown batches at once (``ocr.progress``)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        counted = progress_of(batch.pk for batch in self.result_list)
+        for batch in self.result_list:
+            batch.progress = counted[batch.pk]
+
+
+def _progress(batch: Batch) -> Progress:
+    counted = getattr(batch, "progress", None)
+    return counted if counted is not None else progress_of([batch.pk])[batch.pk]
 
 
 @admin.register(SourceFile)
