@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jaconv
 
+from forms_catalog.kinds import FieldKind
+from forms_catalog.models import FieldDefinition
 from yomitoru.lib import wareki
 
 DOCUMENT_ID = "document_id"
@@ -135,3 +137,53 @@ TRANSFORMS: dict[str, Callable[..., str]] = {
     "checkbox": checkbox,
     "choice": choice,
 }
+
+
+# --------------------------------------------------------------------------- mappings
+
+
+def default_columns(definitions: Iterable[FieldDefinition]) -> list[Column]:
+    """The columns of a form type without a mapping of its own: the document and batch
+    numbers, then every field in form order under its export name (or key), as decided."""
+    columns = [Column("document_id", DOCUMENT_ID), Column("batch_id", BATCH_ID)]
+    for definition in definitions:
+        transforms: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+        if definition.kind == FieldKind.CHECKBOX:
+            transforms = (("checkbox", {}),)
+        columns.append(
+            Column(
+                definition.export_column or definition.key,
+                definition.key,
+                transforms,
+                sensitive=definition.sensitive,
+            )
+        )
+    return columns
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A value one column could not write, by document and column (no value in it)."""
+
+    document_id: int
+    column: str
+    reason: str
+
+
+def render_rows(
+    columns: list[Column], documents: Iterable[tuple[int, int, Mapping[str, str]]]
+) -> tuple[list[tuple[int, list[str]]], list[CellProblem]]:
+    """(document id, cells) per document of (document id, batch id, values by key), and the
+    cells that could not be written; a document with a problem is left out of the rows."""
+    rows: list[tuple[int, list[str]]] = []
+    problems: list[CellProblem] = []
+    for document_id, batch_id, values in documents:
+        cells = []
+        for column in columns:
+            try:
+                cells.append(column.render(values, document_id, batch_id))
+            except ColumnError as error:
+                problems.append(CellProblem(document_id, column.header, str(error)))
+        if len(cells) == len(columns):
+            rows.append((document_id, cells))
+    return rows, problems

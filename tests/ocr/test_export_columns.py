@@ -95,3 +95,33 @@ def test_cp932_writes_shift_jis_and_reports_what_it_cannot_hold() -> None:
         Unencodable(2, "氏名", ("U+20BB7", "U+9DD7")),
         Unencodable(3, "住所", ("U+32FF",)),
     ]
+
+
+@pytest.mark.django_db
+def test_default_columns_write_every_decided_field_and_report_what_they_cannot(catalog) -> None:
+    from ocr.exports.columns import CellProblem, default_columns, render_rows
+
+    furusato = catalog["furusato-onestop"]
+    definitions = list(furusato.fields.order_by("order", "id"))
+    columns = default_columns(definitions)
+    assert [c.source for c in columns[:2]] == [DOCUMENT_ID, BATCH_ID]
+    assert [c.source for c in columns[2:]] == [d.key for d in definitions]
+    assert {c.source for c in columns if c.sensitive} == {d.key for d in definitions if d.sensitive}
+    values = {d.key: f"v{n}" for n, d in enumerate(definitions) if d.kind != "checkbox"}
+    dated = [*columns, Column("申請日（和暦）", "filed", (("date", {"format": "wareki_ja"}),))]
+
+    rows, problems = render_rows(
+        dated, [(11, 5, {**values, "filed": "2025-12-01"}), (12, 5, {"filed": "R07.02.30"})]
+    )
+
+    assert problems == [CellProblem(12, "申請日（和暦）", problems[0].reason)]
+    assert [document_id for document_id, _cells in rows] == [11]
+    text = write_csv([c.header for c in dated], rows, encoding=UTF8_BOM).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert row[:2] == ["11", "5"]
+    assert row[-1] == "令和7年12月1日"
+    by_header = dict(zip(header, row, strict=True))
+    for definition in definitions:
+        written = by_header[definition.export_column or definition.key]
+        expected = "0" if definition.kind == "checkbox" else values[definition.key]
+        assert written == expected, definition.key
