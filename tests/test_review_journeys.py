@@ -276,3 +276,36 @@ def test_a_supervisor_rejects_an_unreadable_document_and_completes_the_batch(
     run("complete")
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.COMPLETE
     assert_japanese_only(page)
+
+
+def test_save_keeps_the_document_open_with_what_was_decided(furusato, live_server, page):
+    """保存 (the button, not Ctrl+Enter) saves the decisions so far and stays on the document."""
+    staff = people(furusato)
+    document, truth = waiting_document(
+        furusato, 3, wrong={"postal_code": "1000000"}, uncertain=("addressee",)
+    )
+    waiting_document(furusato, 4, wrong={}, uncertain=("addressee",))
+
+    sign_in(page, live_server.url, staff["no_mynumber"])
+    assert open_next(page) == document.pk
+    postal = field_input(page, document, "postal_code")
+    postal.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(truth["postal_code"])
+    page.keyboard.press("Enter")
+    page.click("#review-save")
+    page.wait_for_selector(".messagelist")
+
+    assert page.url.rstrip("/").endswith(f"/{document.pk}/review")
+    reading = document.fields.get(definition__key="postal_code")
+    assert (reading.status, reading.final_value) == (
+        ExtractedField.Status.CORRECTED,
+        truth["postal_code"],
+    )
+    document.refresh_from_db()
+    assert (document.status, document.claimed_by) == (
+        Document.Status.IN_REVIEW,
+        staff["no_mynumber"],
+    )
+    # The field still waiting is still asked; the decided one shows its new value.
+    assert field_input(page, document, "postal_code").input_value() == truth["postal_code"]

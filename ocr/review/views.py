@@ -198,7 +198,10 @@ def _save(request: HttpRequest, document: Document) -> HttpResponse:
                 _("%(label)s: another clerk must key it in again.")
                 % {"label": reading.definition.label},
             )
-    if request.POST.get("action") != "submit" or failed:
+    if failed:
+        return redirect(review_url(document))
+    if request.POST.get("action") != "submit":
+        messages.success(request, _("Saved. The document stays with you."))
         return redirect(review_url(document))
     if handed_on:
         release(document, acting_user=user)

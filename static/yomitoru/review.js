@@ -160,6 +160,11 @@
     }
 
     form.addEventListener("submit", (event) => {
+      // The button pressed says what to do (no inline handler: the CSP allows none);
+      // Ctrl+Enter submits without a button and has set "submit" itself.
+      if (event.submitter) {
+        form.elements.action.value = event.submitter.id === "review-save" ? "save" : "submit";
+      }
       if (form.elements.action.value === "submit") {
         const open = inputs.filter((i) => !i.classList.contains("other-input"))
           .filter((i) => rowOf(i).querySelector("input.decided").value !== "1");
