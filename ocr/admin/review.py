@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -199,7 +200,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("created at"), ordering="created_at")
     def created(self, obj: ReviewItem) -> str:
-        return date_format(obj.created_at, "SHORT_DATETIME_FORMAT")
+        return date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
 
     @admin.action(description=_("Release the selected claims"), permissions=["supervise"])
     def release_selected(self, request: HttpRequest, queryset: QuerySet[ReviewItem]) -> None:
