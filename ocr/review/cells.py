@@ -281,10 +281,18 @@ def _settle(reading: ExtractedField, user: User) -> str:
     reading.value_digest = value_digest(d, value)
     reading.verified_by = user
     reading.verified_at = timezone.now()
+    reading.validation_errors = []  # the reading's; the settled value validates
     _save(
         reading,
         "settle_cells",
-        ["status", "final_value", "value_digest", "verified_by", "verified_at"],
+        [
+            "status",
+            "final_value",
+            "value_digest",
+            "validation_errors",
+            "verified_by",
+            "verified_at",
+        ],
     )
     return status
 

@@ -339,6 +339,9 @@ def _decide(field: ExtractedField, value: str, user: User, act: str) -> Extracte
     field.pending_entry_by = None
     field.verified_by = user
     field.verified_at = timezone.now()
+    # The errors were the reading's; the decided value passed validation (the reason it
+    # was asked stays in review_reason).
+    field.validation_errors = []
     _save(
         field,
         act,
@@ -346,6 +349,7 @@ def _decide(field: ExtractedField, value: str, user: User, act: str) -> Extracte
             "status",
             "final_value",
             "value_digest",
+            "validation_errors",
             "pending_entry",
             "pending_entry_by",
             "verified_by",

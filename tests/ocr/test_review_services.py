@@ -456,6 +456,25 @@ def test_a_correction_is_normalised_and_a_value_equal_to_the_reading_confirms(
     ]
 
 
+def test_a_decided_field_no_longer_carries_its_readings_validation_errors(furusato, people) -> None:
+    document = waiting_document(
+        furusato, review={"address": ExtractedField.Reason.VALIDATION}, readings={"address": ""}
+    )
+    ExtractedField.objects.filter(document=document, definition__key="address").update(
+        validation_errors=["required"]
+    )
+    clerk = people["owner"]
+    claim_next(acting_user=clerk)
+
+    corrected = correct_field(
+        field(document, "address"), "架空県架空市本町1-2-3", acting_user=clerk
+    )
+
+    stored = ExtractedField.objects.get(pk=corrected.pk)
+    assert (stored.status, stored.validation_errors) == (F.CORRECTED, [])
+    assert stored.review_reason == ExtractedField.Reason.VALIDATION
+
+
 def test_a_correction_is_validated_on_the_server(catalog) -> None:
     kyuyo = catalog["kyuyo-shiharai"]
     clerk = department_clerks(kyuyo)["owner"]
