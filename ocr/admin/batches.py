@@ -127,13 +127,19 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
         return processable_form_types(cast(User, request.user)).exists()
 
     def _each(self, request: HttpRequest, queryset: QuerySet[Batch], act: Any) -> int:
-        """Run one review service per batch; a refusal is shown with the batch's number."""
-        done = 0
+        """Run one review service per batch; a refusal is shown with the batch's number, and
+        an act that changed nothing and was refused nowhere says so."""
+        done = refusals = 0
         for batch in queryset.select_related("form_type").order_by("pk"):
             try:
                 done += act(batch)
             except ReviewRefused as refused:
+                refusals += 1
                 self.message_user(request, f"#{batch.pk}: {refused.message}", messages.ERROR)
+        if not done and not refusals:
+            self.message_user(
+                request, _("There was nothing to do in the selected batches."), messages.WARNING
+            )
         return done
 
     @admin.action(
@@ -143,13 +149,17 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     def confirm_accepted(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
         user = cast(User, request.user)
         count = self._each(request, queryset, lambda b: confirm_batch(b, acting_user=user))
-        self.message_user(request, _("%(count)s documents verified.") % {"count": count})
+        if count:
+            self.message_user(request, _("%(count)s documents verified.") % {"count": count})
 
     @admin.action(description=_("Read the failed documents again"), permissions=["process"])
     def rerun_failed(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
         user = cast(User, request.user)
         count = self._each(request, queryset, lambda b: rerun_failed(b, acting_user=user))
-        self.message_user(request, _("%(count)s documents queued for reading.") % {"count": count})
+        if count:
+            self.message_user(
+                request, _("%(count)s documents queued for reading.") % {"count": count}
+            )
 
     @admin.action(
         description=_("Reject the documents that could not be read (illegible)"),
@@ -158,13 +168,15 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
     def reject_failed(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
         user = cast(User, request.user)
         count = self._each(request, queryset, lambda b: reject_failed(b, acting_user=user))
-        self.message_user(request, _("%(count)s documents rejected.") % {"count": count})
+        if count:
+            self.message_user(request, _("%(count)s documents rejected.") % {"count": count})
 
     @admin.action(description=_("Mark the selected batches complete"), permissions=["process"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
         user = cast(User, request.user)
         count = self._each(request, queryset, lambda b: bool(complete_batch(b, acting_user=user)))
-        self.message_user(request, _("%(count)s batches complete.") % {"count": count})
+        if count:
+            self.message_user(request, _("%(count)s batches complete.") % {"count": count})
 
     def get_urls(self) -> list:
         upload = path(

@@ -140,7 +140,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     change_form_template = "admin/ocr/document/change_form.html"
     change_list_template = "admin/ocr/document/change_list.html"
     actions = ("export_csv",)
-    fields = ("form_type", "batch", "source_file", "status", "created_at", "verified_by")
+    fields = ("form_name", "batch", "source_file", "status", "created_at", "verifier")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:

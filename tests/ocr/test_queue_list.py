@@ -25,3 +25,22 @@ def test_the_queue_shows_times_in_tokyo_time(catalog) -> None:
     text = page.content.decode()
     assert "23:51" in text
     assert "14:51" not in text
+
+
+def test_the_document_page_links_only_to_pages_a_clerk_may_open(catalog) -> None:
+    """The verifier and the form type are shown as text: a clerk may not open users or form
+    types, and a link would lead to 権限がありません."""
+    from ocr.review.services import claim_next, submit_document
+
+    furusato = catalog["furusato-onestop"]
+    clerk = department_clerks(furusato)["owner"]
+    document = waiting_document(furusato, review=())
+    claim_next(acting_user=clerk)
+    submit_document(document, acting_user=clerk)
+    client = login(Client(), clerk)
+
+    page = client.get(reverse("admin:ocr_document_change", args=[document.pk])).content.decode()
+
+    assert reverse("admin:auth_user_change", args=[clerk.pk]) not in page
+    assert reverse("admin:forms_catalog_formtype_change", args=[furusato.pk]) not in page
+    assert furusato.name in page
