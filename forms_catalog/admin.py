@@ -23,7 +23,7 @@ from forms_catalog.render import draw_field_overlay
 
 # The rights a department group holds on a form type; the model's add/change/delete/view
 # permissions mean nothing per object and are not offered on the grant pages.
-DEPARTMENT_RIGHTS = ("process", "view_mynumber", "export", "view_statistics")
+DEPARTMENT_RIGHTS = ("process", "view_mynumber", "export", "view_statistics", "supervise")
 
 
 def department_rights(form_type: models.Model) -> list[Any]:

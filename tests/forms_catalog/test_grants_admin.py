@@ -95,3 +95,17 @@ def test_a_new_version_made_in_the_admin_is_audited_field_by_field(client, catal
         object_id=hoiku.pk,
         action=AuditEntry.Action.UPDATE,
     ).exists()
+
+
+def test_an_administrator_can_grant_the_supervisor_right(client, catalog) -> None:
+    """係長: releasing claims and confirming batches is granted like the other rights."""
+    furusato = catalog["furusato-onestop"]
+    login(client, User.objects.create_superuser("setup_admin", password="unused"))
+    group = Group.objects.create(name="税務課 係長")
+    grant = reverse(
+        "admin:forms_catalog_formtype_permissions_manage_group", args=[furusato.pk, group.pk]
+    )
+    assert 'value="supervise"' in client.get(grant).content.decode()
+
+    assert client.post(grant, {"permissions": ["supervise"]}).status_code == 302
+    assert get_perms(group, furusato) == ["supervise"]
