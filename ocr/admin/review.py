@@ -174,6 +174,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         user = cast(User, request.user)
         by_form_type, by_batch = queue.counts(queue.waiting_documents(user))
         context = {
+            # Django's "Select %s to view" reads badly in Japanese for this list.
+            "title": _("Verification queue"),
             **(extra_context or {}),
             "counts_by_form_type": by_form_type,
             "counts_by_batch": by_batch,

@@ -25,6 +25,7 @@ def test_the_queue_shows_times_in_tokyo_time(catalog) -> None:
     text = page.content.decode()
     assert "23:51" in text
     assert "14:51" not in text
+    assert "<h1>確認待ち一覧</h1>" in text
 
 
 def test_the_document_page_links_only_to_pages_a_clerk_may_open(catalog) -> None:
