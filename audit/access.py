@@ -29,6 +29,7 @@ class Access(models.TextChoices):
     REVEAL = "reveal", _("Revealed My Number")
     # An act, not the document status "Exported" (出力済): its own msgctxt, its own words.
     EXPORT = "export", pgettext_lazy("access kind", "Exported")
+    EXPORT_REFUSED = "export_refused", _("Export refused")
     SEARCH_MYNUMBER = "search_mynumber", _("Searched by My Number")
     AUDIT_VIEW = "audit_view", _("Viewed audit log")
     AUDIT_EXPORT = "audit_export", _("Exported audit log")

@@ -12,12 +12,17 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.dispatch import Signal
 from guardian.shortcuts import assign_perm, get_groups_with_perms
 
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts.base import FormLayout
 from forms_catalog.models import FieldDefinition, FormPage, FormType
 from yomitoru.lib.sensitive_text import contains_number
+
+# Sent when a form type gets a new version (``previous``, ``form_type``): the apps above copy
+# what they keep per version (the export mapping, ocr.exports.mapping).
+form_type_versioned = Signal()
 
 FIELD_KEYS = ("key", "label", "kind", "page", "x", "y", "w", "h", "cells", "sensitive")
 
@@ -176,6 +181,7 @@ def import_definition(
         )
     if previous is not None:
         _copy_grants(previous, form_type)
+        form_type_versioned.send(FormType, previous=previous, form_type=form_type)
     for reference in references:
         page = FormPage(form_type=form_type, number=reference.page)
         page.reference_image.save(reference.filename, ContentFile(reference.content), save=True)

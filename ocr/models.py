@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import FieldDefinition, FormType
 from yomitoru.fields import StrictEncryptedTextField
+from yomitoru.validators import no_number
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -603,3 +604,132 @@ class ReviewItem(Document):
         proxy = True
         verbose_name = _("document to review")
         verbose_name_plural = _("verification queue")
+
+
+class ExportMapping(FormType):
+    """A form type version as its export mapping is edited (its own admin; no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("export mapping")
+        verbose_name_plural = _("export mappings")
+
+
+class ExportColumn(models.Model):
+    """One column of a form type version's export: header, where its value comes from, and
+    the transforms it goes through (``ocr.exports.columns``), in order.
+
+    A version without columns exports the default ones (every field under its export name).
+    The columns are the version's, like its fields: documents read with a version export with
+    its mapping, and a mapping that a file was written with is no longer edited.
+    """
+
+    form_type = models.ForeignKey(
+        FormType,
+        on_delete=models.CASCADE,
+        related_name="export_columns",
+        verbose_name=_("form type"),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    header = models.CharField(_("header"), max_length=100, validators=[no_number])
+    # A field key of the form type, or one of ocr.exports.columns.SOURCES.
+    source = models.CharField(_("source"), max_length=64)
+    value = models.CharField(_("fixed value"), max_length=200, blank=True, validators=[no_number])
+    # [{"transform": "date", "format": "wareki"}, {"transform": "zero_pad", "width": 8}]
+    transforms = models.JSONField(_("transforms"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("export column")
+        verbose_name_plural = _("export columns")
+        ordering = ["form_type", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form_type", "header"], name="exportcolumn_header")
+        ]
+
+    def __str__(self) -> str:
+        return self.header
+
+    def audit_scope(self) -> dict[str, int]:
+        return {"form_type": self.form_type_id}
+
+
+class ExportJob(NamesItsAct, models.Model):
+    """One request to export verified documents to a CSV file, and the file it became.
+
+    Status (the table is ``ocr.transitions.EXPORT``)::
+
+        awaiting_approval -> queued | expired     (four-eyes: a second person with export)
+        queued -> building -> ready | failed      (the background task, ocr.tasks)
+        ready -> downloaded | expired             (one download through a one-time link)
+
+    An export that holds My Numbers waits for a second, different person's approval; one
+    without is queued at once. The document ids are fixed at the request (what the approver
+    approved is what is written). The file is stored encrypted and removed once downloaded.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Building")
+        READY = "ready", _("Ready to download")
+        DOWNLOADED = "downloaded", _("Downloaded")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    class Encoding(models.TextChoices):
+        UTF8_BOM = "utf-8-sig", _("UTF-8 (with BOM)")
+        CP932 = "cp932", _("Shift_JIS (CP932)")
+
+    form_type = models.ForeignKey(
+        FormType, on_delete=models.PROTECT, related_name="+", verbose_name=_("form type")
+    )
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exports",
+        verbose_name=_("batch"),
+    )
+    verified_from = models.DateField(_("verified from"), null=True, blank=True)
+    verified_until = models.DateField(_("verified until"), null=True, blank=True)
+    encoding = models.CharField(
+        _("encoding"), max_length=16, choices=Encoding.choices, default=Encoding.UTF8_BOM
+    )
+    includes_mynumber = models.BooleanField(_("includes My Numbers"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    # Fixed at the request; the ones the file holds (still verified when it was written).
+    document_ids = models.JSONField(_("documents"), default=list, editable=False)
+    written_ids = models.JSONField(_("documents written"), default=list, editable=False)
+    columns = models.JSONField(_("columns"), default=list, editable=False)
+    requested_by = person_field(_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"))
+    approval_expires_at = models.DateTimeField(_("approval lapses at"), null=True, blank=True)
+    approved_by = person_field(_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    build_started_at = models.DateTimeField(_("build started at"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    # Cells the file could not hold: [{"document": id, "column": header, "reason": text}].
+    problems = models.JSONField(_("problems"), default=list, blank=True, editable=False)
+    error_message = models.CharField(_("error message"), max_length=500, blank=True)
+    file = models.FileField(_("file"), upload_to="exports/", blank=True)
+    download_expires_at = models.DateTimeField(_("link lapses at"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CSV export")
+        verbose_name_plural = _("CSV exports")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["form_type", "status"], name="exportjob_form_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    def audit_scope(self) -> dict[str, int]:
+        scope = {"form_type": self.form_type_id}
+        if self.batch_id:
+            scope["batch"] = self.batch_id
+        return scope

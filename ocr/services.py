@@ -1,4 +1,5 @@
-"""Acts on documents outside review: the export's mark. The review acts are ``ocr.review``.
+"""Acts on documents outside review: the export's mark (``ocr.exports.services`` calls it).
+The review acts are ``ocr.review``.
 
 Like them, each runs in one transaction (``@transaction.atomic``), takes the person as the
 keyword-only ``acting_user``, moves statuses through ``ocr.transitions`` and writes with
@@ -14,10 +15,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from ocr.exports import EXPORTABLE
 from ocr.models import Document
 from ocr.review.services import acting_as
 from ocr.transitions import move_document
+
+# Documents whose values are final: checked by a person, or confirmed with their batch.
+EXPORTABLE = (Document.Status.VERIFIED, Document.Status.EXPORTED)
 
 
 @transaction.atomic

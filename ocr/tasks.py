@@ -67,3 +67,32 @@ def release_lapsed_claims_task() -> int:
     from ocr.review.services import release_lapsed_claims
 
     return release_lapsed_claims(acting_user=system_actor())
+
+
+def enqueue_export(job_id: int) -> None:
+    """Queue an export's file to be built once the surrounding transaction has committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "ocr.tasks.build_export_task",
+            job_id,
+            task_name=f"export-{job_id}",
+            group="build_export",
+        )
+    )
+
+
+def build_export_task(job_id: int) -> str:
+    """Build one export's file; returns the export's status word (never a value)."""
+    from ocr.exports.services import build_export
+
+    actor = system_actor()
+    with set_actor(actor):
+        return build_export(job_id, acting_user=actor).status
+
+
+def expire_exports_task() -> int:
+    """Every hour (schedule "expire_exports"): requests nobody approved and files nobody
+    fetched in time lapse, the files removed. Returns a count only."""
+    from ocr.exports.services import expire_exports
+
+    return expire_exports(acting_user=system_actor())

@@ -8,10 +8,11 @@ walks the table).
 
 from __future__ import annotations
 
-from ocr.models import Document, ExtractedField
+from ocr.models import Document, ExportJob, ExtractedField
 
 D = Document.Status
 F = ExtractedField.Status
+E = ExportJob.Status
 
 # Disposal ends any document that is not being read at this moment.
 _DISPOSABLE = {D.DISPOSED}
@@ -44,6 +45,18 @@ FIELD: dict[str, frozenset[str]] = {
     F.CONFIRMED: frozenset({F.CORRECTED, F.CONFIRMED}),
 }
 
+EXPORT: dict[str, frozenset[str]] = {
+    # Four-eyes: approved by a second person, or lapsed unapproved.
+    E.AWAITING_APPROVAL: frozenset({E.QUEUED, E.EXPIRED}),
+    # Built by the task; a task that died is run again (queued -> building -> building).
+    E.QUEUED: frozenset({E.BUILDING}),
+    E.BUILDING: frozenset({E.BUILDING, E.READY, E.FAILED}),
+    E.READY: frozenset({E.DOWNLOADED, E.EXPIRED}),
+    E.DOWNLOADED: frozenset(),
+    E.FAILED: frozenset(),
+    E.EXPIRED: frozenset(),
+}
+
 # Where the review ends: nothing but export and disposal follows.
 DECIDED = frozenset({D.VERIFIED, D.REJECTED, D.EXPORTED, D.DISPOSED})
 
@@ -66,6 +79,11 @@ def move_document(document: Document, target: str) -> None:
     """Set a document's status if the table allows it (the caller saves)."""
     check(DOCUMENT, document.status, target)
     document.status = target
+
+
+def move_export(job: ExportJob, target: str) -> None:
+    check(EXPORT, job.status, target)
+    job.status = target
 
 
 def move_field(field: ExtractedField, target: str) -> None:

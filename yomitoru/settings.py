@@ -277,6 +277,14 @@ REVEAL_MINUTES = env_int("REVEAL_MINUTES", 10, minimum=1)
 # minutes without a save or a sign of life from the review screen; another clerk may then
 # take it.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15, minimum=1)
+# CSV exports (ocr/exports/). An export holding My Numbers waits this long for a second
+# person's approval; a built file waits this long for its one download; the download link
+# the requester's page shows is good for this many minutes; one export holds at most this
+# many documents.
+EXPORT_APPROVAL_HOURS = env_int("EXPORT_APPROVAL_HOURS", 24, minimum=1)
+EXPORT_DOWNLOAD_HOURS = env_int("EXPORT_DOWNLOAD_HOURS", 24, minimum=1)
+EXPORT_LINK_MINUTES = env_int("EXPORT_LINK_MINUTES", 15, minimum=1)
+EXPORT_MAX_DOCUMENTS = env_int("EXPORT_MAX_DOCUMENTS", 20000, minimum=1)
 # Per mille of auto-accepted fields, per kind, routed to review as a hidden quality sample:
 # the measured error rate of what the machine accepts in production (20 = 2 %).
 QA_SAMPLE_PER_MILLE = env_int("QA_SAMPLE_PER_MILLE", 20, minimum=0)

@@ -1,4 +1,4 @@
-"""The document screen: pages, readings (masked), reveal, My Number search and CSV export."""
+"""The document screen: pages, readings (masked), reveal and My Number search."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
@@ -16,16 +16,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import Access, log_access
 from forms_catalog.kinds import FieldKind
 from ocr import views
 from ocr.admin.batches import ReadOnlyAdmin
 from ocr.disclosure import open_document, shown_value
-from ocr.exports import EXPORTABLE, csv_bytes
 from ocr.models import Batch, Document, ExtractedField
-from ocr.permissions import can_export, can_view_mynumber, form_types_with
+from ocr.permissions import can_view_mynumber, form_types_with
 from ocr.pipeline.validate import describe
-from ocr.services import mark_exported
 from yomitoru.admin_site import display_name
 from yomitoru.lib import wareki
 
@@ -139,7 +136,8 @@ class DocumentAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     change_form_template = "admin/ocr/document/change_form.html"
     change_list_template = "admin/ocr/document/change_list.html"
-    actions = ("export_csv",)
+    # Exports are requested per batch or range of days (ocr/admin/exports.py), not here.
+    actions = None
     fields = ("form_name", "batch", "source_file", "status", "created_at", "verifier")
     readonly_fields = fields
 
@@ -224,38 +222,3 @@ class DocumentAdmin(ReadOnlyAdmin):
                 batch_documents_url=documents_of_batch_url(document.batch),
             )
         return super().change_view(request, object_id, form_url, context)
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        """The action is offered to those with the export right on some form type; each
-        export still checks the right on its own form type."""
-        return form_types_with(cast(User, request.user), "export").exists()
-
-    @admin.action(description=_("Export selected documents as CSV"), permissions=["export"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Document]) -> HttpResponse | None:
-        user = cast(User, request.user)
-        form_type_ids = set(queryset.values_list("form_type", flat=True))
-        if len(form_type_ids) != 1:
-            self.message_user(request, _("Export one form type at a time."), messages.ERROR)
-            return None
-        document = queryset.select_related("form_type").first()
-        assert document is not None
-        form_type = document.form_type
-        if not can_export(user, form_type):
-            self.message_user(request, _("You may not export this form type."), messages.ERROR)
-            return None
-        ready = list(
-            queryset.filter(status__in=EXPORTABLE).prefetch_related("fields").order_by("pk")
-        )
-        if not ready:
-            self.message_user(
-                request, _("No selected document is ready to export."), messages.WARNING
-            )
-            return None
-        body, count = csv_bytes(form_type, ready, show_sensitive=can_view_mynumber(user, form_type))
-        mark_exported(ready, acting_user=user)
-        exported = {"documents": [document.pk for document in ready]}
-        log_access(user, form_type, Access.EXPORT, count=count, details=exported)
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{form_type.code}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response

@@ -10,6 +10,7 @@ what an export mapping stores. Width and kana conversion use ``jaconv``, not tab
 from __future__ import annotations
 
 import datetime
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from yomitoru.lib import wareki
 DOCUMENT_ID = "document_id"
 BATCH_ID = "batch_id"
 FIXED = "fixed"
+# Sources that are not a field of the form.
+SOURCES = (DOCUMENT_ID, BATCH_ID, FIXED)
 
 # Hyphens and dashes people and OCR write between digit groups (not the katakana ー).
 _HYPHENS = re.compile("[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\ufe63]")
@@ -139,6 +142,42 @@ TRANSFORMS: dict[str, Callable[..., str]] = {
 }
 
 
+def parse_transforms(data: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """The transforms of a stored mapping column, checked: a list of objects such as
+    ``{"transform": "date", "format": "wareki"}``; raises ColumnError naming the problem."""
+    if not isinstance(data, list):
+        raise ColumnError("transforms must be a list")
+    parsed = []
+    for item in data:
+        if not isinstance(item, dict) or not isinstance(item.get("transform"), str):
+            raise ColumnError('each transform is an object with a "transform" name')
+        name = item["transform"]
+        if name not in TRANSFORMS:
+            raise ColumnError(f"unknown transform {name!r}")
+        params = {key: value for key, value in item.items() if key != "transform"}
+        try:
+            inspect.signature(TRANSFORMS[name]).bind("", **params)
+        except TypeError as error:
+            raise ColumnError(f"{name}: {error}") from None
+        _check_params(name, params)
+        parsed.append((name, params))
+    return tuple(parsed)
+
+
+def _check_params(name: str, params: Mapping[str, Any]) -> None:
+    if name == "date" and params["format"] not in DATE_FORMATS:
+        raise ColumnError(f"date: format must be one of {', '.join(DATE_FORMATS)}")
+    if name == "zero_pad" and not (isinstance(params["width"], int) and 0 < params["width"] <= 64):
+        raise ColumnError("zero_pad: width must be a whole number from 1 to 64")
+    if name == "choice" and not (
+        isinstance(params["codes"], dict)
+        and all(isinstance(v, str) for v in params["codes"].values())
+    ):
+        raise ColumnError("choice: codes must map each choice to a text")
+    if name == "checkbox" and not all(isinstance(v, str) for v in params.values()):
+        raise ColumnError("checkbox: checked and unchecked must be texts")
+
+
 # --------------------------------------------------------------------------- mappings
 
 
@@ -159,6 +198,18 @@ def default_columns(definitions: Iterable[FieldDefinition]) -> list[Column]:
             )
         )
     return columns
+
+
+def column_of(row: Any, sensitive_keys: set[str]) -> Column:
+    """The column of a stored mapping row (``ocr.models.ExportColumn``); it is sensitive when
+    its source is a sensitive field (a My Number)."""
+    return Column(
+        row.header,
+        row.source,
+        parse_transforms(row.transforms),
+        row.value,
+        sensitive=row.source in sensitive_keys,
+    )
 
 
 @dataclass(frozen=True)

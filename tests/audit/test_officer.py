@@ -25,6 +25,7 @@ from audit.chain import verify_chain
 from audit.models import AuditEntry
 from audit.reports import parse_office_hours
 from tests.ocr.documents import read_document
+from tests.ocr.exports import export_through_screens
 from tests.personas import department_clerks, login, security_officer
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,7 @@ def world(catalog):
     return SimpleNamespace(
         form_type=furusato,
         clerk=people["owner"],
+        approver=people["no_mynumber"],
         outsider=people["outsider"],
         officer=officer,
         document=document,
@@ -78,11 +80,8 @@ def clerk_works(world, reveals: int = 1) -> Client:
     for _ in range(reveals):
         reveal = reverse("admin:ocr_document_reveal", args=[world.document.pk])
         assert clerk.post(reveal, {"reason": "住民からの問い合わせ対応"}).status_code == 302
-    exported = clerk.post(
-        reverse("admin:ocr_document_changelist"),
-        {"action": "export_csv", "_selected_action": [world.document.pk]},
-    )
-    assert exported.status_code == 200
+    exported = export_through_screens(clerk, as_user(world.approver), world.document)
+    assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
     if world.other is not None:
         other = reverse("admin:ocr_document_change", args=[world.other.pk])
         assert clerk.get(other).status_code == 200

@@ -6,8 +6,6 @@ export but no view_mynumber; outsider: another department.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import timedelta
 from html import unescape
@@ -20,7 +18,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from forms_catalog.layouts import get_layout
 from ocr.disclosure import CROP_MARGIN
-from ocr.models import Document, Reveal
+from ocr.models import Reveal
 from tests.ocr.documents import png_array, read_document
 from tests.personas import department_clerks, login
 from yomitoru.lib.mynumber import MASK
@@ -125,40 +123,6 @@ def test_outsider_finds_nothing(client, setup) -> None:
     assert reveal(client, document).status_code == 404
     batches = client.get(reverse("admin:ocr_batch_changelist"))
     assert batches.context["cl"].result_count == 0
-
-
-@pytest.mark.parametrize(("persona", "shows_number"), [("owner", True), ("no_mynumber", False)])
-def test_csv_export_masks_for_those_without_the_right(client, setup, persona, shows_number):
-    people, document, truth = setup
-    user = people[persona]
-    login(client, user)
-    response = client.post(
-        reverse("admin:ocr_document_changelist"),
-        {"action": "export_csv", "_selected_action": [document.pk]},
-    )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    header, row = rows[0], rows[1]
-    value = row[header.index("個人番号")]
-    assert value == (truth["mynumber"] if shows_number else MASK)
-    assert row[header.index("氏名")] == truth["name"]
-    assert len(access_entries(user, "export")) == 1
-    document.refresh_from_db()
-    assert document.status == Document.Status.EXPORTED
-
-
-def test_outsider_cannot_export(client, setup) -> None:
-    people, document, _ = setup
-    login(client, people["outsider"])
-    response = client.post(
-        reverse("admin:ocr_document_changelist"),
-        {"action": "export_csv", "_selected_action": [document.pk]},
-    )
-    # The action is not even offered: the list comes back, no file.
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/html")
-    assert access_entries(people["outsider"], "export") == []
 
 
 def test_search_by_my_number_posts_the_number_and_redirects_with_a_digest(client, setup):

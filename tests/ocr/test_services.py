@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.urls import reverse
+from django.test import Client
 
 from audit.models import AuditEntry
 from ocr.models import Document
 from ocr.services import mark_exported
 from tests.ocr.documents import read_document
+from tests.ocr.exports import export_through_screens
 from tests.personas import department_clerks, login
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +43,14 @@ def test_marking_exported_writes_one_entry_per_document_naming_the_actor(catalog
         assert entry.changes_dict["status"] == [Document.Status.VERIFIED, Document.Status.EXPORTED]
 
 
-def test_the_export_action_names_the_clerk_and_leaves_the_request_context(client, catalog):
+def test_the_export_download_names_the_clerk_and_keeps_the_request_context(client, catalog):
     furusato = catalog["furusato-onestop"]
-    clerk = department_clerks(furusato)["owner"]
+    people = department_clerks(furusato)
+    clerk = people["owner"]
     document, _ = read_document(furusato)
     login(client, clerk)
 
-    response = client.post(
-        reverse("admin:ocr_document_changelist"),
-        {"action": "export_csv", "_selected_action": [document.pk]},
-    )
+    response = export_through_screens(client, login(Client(), people["no_mynumber"]), document)
 
     assert response.status_code == 200
     [entry] = document_updates(document)
