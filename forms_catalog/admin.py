@@ -18,12 +18,19 @@ from guardian.shortcuts import get_perms_for_model
 from PIL import Image
 
 from forms_catalog.catalog import new_version
-from forms_catalog.models import FieldDefinition, FormPage, FormType
+from forms_catalog.models import FieldDefinition, FormPage, FormType, KeyingRate
 from forms_catalog.render import draw_field_overlay
 
 # The rights a department group holds on a form type; the model's add/change/delete/view
 # permissions mean nothing per object and are not offered on the grant pages.
-DEPARTMENT_RIGHTS = ("process", "view_mynumber", "export", "view_statistics", "supervise")
+DEPARTMENT_RIGHTS = (
+    "process",
+    "view_mynumber",
+    "export",
+    "view_statistics",
+    "supervise",
+    "metrics",
+)
 
 
 def department_rights(form_type: models.Model) -> list[Any]:
@@ -195,3 +202,12 @@ class FormTypeAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
         buffer = io.BytesIO()
         overlay.save(buffer, format="PNG")
         return HttpResponse(buffer.getvalue(), content_type="image/png")
+
+
+@admin.register(KeyingRate)
+class KeyingRateAdmin(admin.ModelAdmin):
+    """The manual keying baseline of the workload dashboard, per field kind (see the model)."""
+
+    list_display = ("kind", "seconds_per_character", "seconds_per_field")
+    list_editable = ("seconds_per_character", "seconds_per_field")
+    ordering = ("kind",)

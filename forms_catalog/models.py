@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,8 @@ class FormType(models.Model):
 
     Object permissions (django-guardian), granted to department groups per form type:
     ``process`` (upload and verify), ``view_mynumber`` (see My Numbers, after a reveal),
-    ``export`` (download CSV).
+    ``export`` (download CSV), ``view_statistics`` (counts), ``supervise``, ``metrics`` (the
+    manager's workload dashboard: counts, rates and seconds).
     """
 
     code = models.SlugField(_("code"), max_length=64)
@@ -77,6 +79,7 @@ class FormType(models.Model):
                 "supervise",
                 _("Can release other clerks' claims and confirm batches of this form type"),
             ),
+            ("metrics", _("Can view the workload dashboard of this form type")),
         ]
 
     def __str__(self) -> str:
@@ -191,3 +194,67 @@ class FieldDefinition(models.Model):
             "options": self.options,
             "export_column": self.export_column,
         }
+
+
+class KeyingRate(models.Model):
+    """How long a person takes to key a field of one kind by hand: the manual baseline.
+
+    The manager's dashboard (``ocr.metrics``) compares the measured review time with what
+    keying every processed document by hand would have taken: for each field with a value,
+    ``len(value) × seconds_per_character + seconds_per_field``. Administrators set the rates to
+    the municipality's own timing; the defaults (``DEFAULT_RATES``, loaded by a migration) are
+    figures commonly quoted for practised data-entry staff, not measured here:
+
+    - Japanese text (``text_ja``): 1.2 s a character. Kana-kanji conversion (reading, typing
+      the reading, choosing the candidate) runs at about 40–60 characters a minute for
+      practised office staff, 1.0–1.5 s a character; the middle is taken.
+    - Katakana: 0.8 s a character: typed by reading and converted with one key, no candidate
+      to choose.
+    - Digits (amounts, dates, postal codes, phone and corporate numbers): 0.4 s a character. A
+      ten-key operator keys about 8 000–10 000 strokes an hour (0.36–0.45 s a stroke).
+    - My Number: 0.8 s a digit: keyed twice (ベリファイ入力), as manual entry of 特定個人情報
+      is verified, and as the review screen has it keyed blind.
+    - Checkbox and choice: nothing per character (the value is a mark, not typed), 1.0 s a
+      field for looking and ticking.
+    - Every typed kind adds 2.0 s a field: finding it on the paper and moving to the input.
+
+    A kind without a row counts nothing: the baseline never claims keying it cannot price.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=FieldKind.choices, unique=True)
+    seconds_per_character = models.FloatField(
+        _("seconds per character"), validators=[MinValueValidator(0.0)]
+    )
+    seconds_per_field = models.FloatField(
+        _("seconds per field"),
+        validators=[MinValueValidator(0.0)],
+        help_text=_("Finding the field on paper and moving to the input."),
+    )
+
+    class Meta:
+        verbose_name = _("keying rate")
+        verbose_name_plural = _("keying rates (manual baseline)")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+DIGIT_KINDS = (
+    FieldKind.CORPORATE_NUMBER,
+    FieldKind.DIGITS,
+    FieldKind.AMOUNT,
+    FieldKind.POSTAL_CODE,
+    FieldKind.PHONE,
+    FieldKind.DATE,
+    FieldKind.WAREKI_DATE,
+)
+# kind -> (seconds per character, seconds per field); the reasoning is in KeyingRate's docstring.
+DEFAULT_RATES: dict[str, tuple[float, float]] = {
+    FieldKind.TEXT_JA: (1.2, 2.0),
+    FieldKind.KATAKANA: (0.8, 2.0),
+    **{kind: (0.4, 2.0) for kind in DIGIT_KINDS},
+    FieldKind.MYNUMBER: (0.8, 2.0),
+    FieldKind.CHECKBOX: (0.0, 1.0),
+    FieldKind.CHOICE: (0.0, 1.0),
+}

@@ -12,15 +12,19 @@ class OcrConfig(AppConfig):
 
         from audit.lookup import register_finder
         from ocr import home, officer_lookup, retention_report
-        from yomitoru.admin_site import register_home_panel
+        from ocr.admin import metrics as metrics_admin
+        from yomitoru.admin_site import register_home_panel, register_site_urls
 
         for panel in (
             home.clerk_work,
+            home.workload_dashboard,
             home.manager_statistics,
             home.quality_of_auto_accepted,
             home.administrator_setup,
         ):
             register_home_panel(panel)
+        # The manager's dashboard is a page of the site, not of a model.
+        register_site_urls(metrics_admin.urls)
         # What audit's pages need of the documents, handed down: audit imports nothing of ocr.
         register_finder(officer_lookup.documents_holding)
         retention_report.register()

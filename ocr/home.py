@@ -1,4 +1,5 @@
-"""Home panels of the reading app: the clerk's waiting work, the manager's counts, setup.
+"""Home panels of the reading app: the clerk's waiting work, the manager's counts and
+workload dashboard, setup.
 
 Registered with the admin site in ``OcrConfig.ready``. Each panel shows only what the person
 may use: a clerk sees counts of the form types they process, with links into the lists; a
@@ -18,7 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ocr.models import Document
-from ocr.permissions import form_types_with, processable_form_types, visible_documents
+from ocr.permissions import (
+    can_view_metrics,
+    form_types_with,
+    processable_form_types,
+    visible_documents,
+)
 from ocr.review.quality import error_rates
 from yomitoru.admin_site import HomePanel
 from yomitoru.security.twofactor import ADMINISTRATOR_PERMS
@@ -135,6 +141,19 @@ def manager_statistics(request: HttpRequest) -> HomePanel | None:
         rows=rows,
         empty=_("No documents of your departments yet."),
         order=20,
+    )
+
+
+def workload_dashboard(request: HttpRequest) -> HomePanel | None:
+    """The way to the manager's workload dashboard (``metrics``): a link, no figure (the
+    dashboard's figures cost a pass over a year's fields, too much for every home page)."""
+    if not can_view_metrics(cast(User, request.user)):
+        return None
+    return HomePanel(
+        key="metrics",
+        title=_("Workload reduction"),
+        links=[("dashboard", _("Workload dashboard"), reverse("admin:ocr_metrics"))],
+        order=15,
     )
 
 

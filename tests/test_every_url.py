@@ -38,6 +38,7 @@ from django_q.models import OrmQ, Schedule, Task
 from guardian.shortcuts import assign_perm
 
 from audit.models import AuditEntry, DisposalRecord
+from forms_catalog.models import KeyingRate
 from ocr.models import KindThreshold, OcrRun
 from tests.ocr.documents import read_document
 from tests.personas import department_clerks, login, make_user
@@ -95,6 +96,7 @@ QUIET_MODELS = (
     "django_q_failure",
     "django_q_ormq",
     "forms_catalog_formtype",
+    "forms_catalog_keyingrate",
     "ocr_batch",
     "ocr_sourcefile",
     "ocr_ocrrun",
@@ -131,6 +133,9 @@ LOGS: dict[str, Expect] = {
     "forms_catalog_formtype_permissions_manage_user": nothing,
     "forms_catalog_formtype_permissions_manage_group": nothing,
     "ocr_batch_upload": nothing,  # an empty upload form is refused by the form
+    # The manager's dashboard shows aggregates only; its CSV is an export all the same.
+    "ocr_metrics": nothing,
+    "ocr_metrics_csv": on_200("export"),
     # The queue's acts on a document nobody may claim (the world's is verified): refused.
     "ocr_reviewitem_next": nothing,
     "ocr_reviewitem_review": nothing,
@@ -243,6 +248,7 @@ def build_world(catalog: dict[str, Any]) -> dict[str, Any]:
     )
     managers = Group.objects.create(name="所属長")
     assign_perm("forms_catalog.view_statistics", managers, furusato)
+    assign_perm("forms_catalog.metrics", managers, furusato)
     people["officer"] = make_user("officer", officers)
     people["manager"] = make_user("manager", managers)
     people["superuser"] = User.objects.create_superuser("root", password="unused-in-tests")
@@ -280,6 +286,9 @@ def build_world(catalog: dict[str, Any]) -> dict[str, Any]:
         "django_q_failure": Task.objects.create(id="f1", success=False, **task).pk,
         "django_q_ormq": OrmQ.objects.create(key="default", payload="x", lock=now).pk,
         "forms_catalog_formtype": furusato.pk,
+        "forms_catalog_keyingrate": KeyingRate.objects.get_or_create(
+            kind="text_ja", defaults={"seconds_per_character": 1.2, "seconds_per_field": 2.0}
+        )[0].pk,
         "audit_retentionreport": furusato.pk,
         "ocr_batch": document.batch_id,
         "ocr_sourcefile": document.source_file_id,

@@ -2,7 +2,8 @@
 
 Its home page shows each person what is theirs to do or to see, as *panels*: the apps above
 this package register a function that returns a panel for a user, or None
-(``register_home_panel``), so this module imports none of them.
+(``register_home_panel``), so this module imports none of them. Pages of their own that
+belong to no model (the manager's dashboard) come the same way (``register_site_urls``).
 """
 
 from collections.abc import Callable
@@ -37,6 +38,18 @@ _home_panels: list[PanelFunction] = []
 def register_home_panel(function: PanelFunction) -> PanelFunction:
     if function not in _home_panels:
         _home_panels.append(function)
+    return function
+
+
+# A function that returns URL patterns of the site (each view wrapped with ``site.admin_view``).
+UrlsFunction = Callable[["YomitoruAdminSite"], list]
+_site_urls: list[UrlsFunction] = []
+
+
+def register_site_urls(function: UrlsFunction) -> UrlsFunction:
+    """Add pages to the site; called from an app's ``ready``, before the URLconf is read."""
+    if function not in _site_urls:
+        _site_urls.append(function)
     return function
 
 
@@ -77,6 +90,10 @@ class YomitoruAdminSite(admin.AdminSite):
                 key = (app["app_label"], model["object_name"])
                 model["name"] = MODEL_NAMES.get(key, model["name"])
         return apps
+
+    def get_urls(self) -> list:
+        # Before the admin's own: its last pattern catches every other path.
+        return [url for function in _site_urls for url in function(self)] + super().get_urls()
 
     def index(self, request: HttpRequest, extra_context: Any = None) -> TemplateResponse:
         panels = [panel for function in _home_panels if (panel := function(request))]

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from forms_catalog.kinds import FieldKind
 from forms_catalog.models import FormType
-from ocr.models import ExtractedField
+from ocr.models import Document, ExtractedField
 
 Z_95 = 1.959964
 
@@ -54,15 +54,22 @@ def wilson(wrong: int, samples: int, z: float = Z_95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def error_rates(form_types: QuerySet[FormType]) -> list[ErrorRate]:
-    """Per kind: decided quality samples, how many were wrong, and the interval (one query)."""
+def error_rates(
+    form_types: QuerySet[FormType], documents: QuerySet[Document] | None = None
+) -> list[ErrorRate]:
+    """Per kind: decided quality samples, how many were wrong, and the interval (one query).
+
+    ``documents`` narrows the samples further (the manager's departments and fiscal year).
+    """
+    samples = ExtractedField.objects.filter(
+        document__form_type__in=form_types,
+        review_reason=ExtractedField.Reason.QA_SAMPLE,
+        status__in=[ExtractedField.Status.CORRECTED, ExtractedField.Status.CONFIRMED],
+    )
+    if documents is not None:
+        samples = samples.filter(document__in=documents)
     rows = (
-        ExtractedField.objects.filter(
-            document__form_type__in=form_types,
-            review_reason=ExtractedField.Reason.QA_SAMPLE,
-            status__in=[ExtractedField.Status.CORRECTED, ExtractedField.Status.CONFIRMED],
-        )
-        .values("definition__kind")
+        samples.values("definition__kind")
         .annotate(
             samples=Count("pk"), wrong=Count("pk", filter=Q(status=ExtractedField.Status.CORRECTED))
         )

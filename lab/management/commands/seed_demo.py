@@ -1,5 +1,8 @@
 """Demo departments, one user per role, and one batch of generated samples.
 
+``--season`` adds a season of synthetic processed documents with review sessions (October to
+March, ``lab.season``) for the manager's workload dashboard.
+
 Passwords are generated, printed once and never stored anywhere but as Django hashes.
 """
 
@@ -14,11 +17,14 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from forms_catalog.catalog import load_standard_catalog
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.models import FormType
+from lab.season import FILE_PREFIX as SEASON_FILES
+from lab.season import Clerks, season_exists, season_start, write_season
 from lab.synthetic.generator import write_samples
 from ocr.intake import ingest_paths
 from ocr.models import Batch
@@ -39,8 +45,9 @@ GROUP_GRANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     TAX: (TAX, ("process",)),
     TAX_MYNUMBER: (TAX, ("view_mynumber", "export")),
     TAX_SUPERVISOR: (TAX, ("supervise",)),
-    # The manager of the tax department sees counts of its form types, never a document.
-    MANAGER_GROUP: (TAX, ("view_statistics",)),
+    # The manager of the tax department sees counts of its form types and the workload
+    # dashboard, never a document.
+    MANAGER_GROUP: (TAX, ("view_statistics", "metrics")),
 }
 # Model-level rights per group. They open the admin's pages; which rows a page shows is
 # decided by the object rights above (clerks) or needs none (the officer reads the log).
@@ -78,8 +85,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--samples", type=int, default=5)
         parser.add_argument("--sync", action="store_true", help="read the batch before returning")
+        parser.add_argument(
+            "--season",
+            action="store_true",
+            help="add a season (October to March) of synthetic processed documents",
+        )
+        parser.add_argument(
+            "--season-year", type=int, help="the October the season starts in (default: last)"
+        )
+        parser.add_argument("--season-scale", type=float, default=1.0, help="volume factor")
 
-    def handle(self, *args: Any, samples: int, sync: bool, **options: Any) -> None:
+    def handle(self, *args: Any, samples: int, sync: bool, season: bool, **options: Any) -> None:
         load_standard_catalog()
         created = self._users()
         if created:
@@ -88,7 +104,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username}  {password}")
         else:
             self.stdout.write("Demo users already exist; passwords unchanged.")
-        if Batch.objects.filter(form_type__code=DEMO_FORM).exists():
+        self._demo_batch(samples, sync)
+        if season:
+            self._season(options["season_year"], options["season_scale"])
+
+    def _demo_batch(self, samples: int, sync: bool) -> None:
+        batches = Batch.objects.filter(form_type__code=DEMO_FORM)
+        if batches.exclude(files__original_name__startswith=SEASON_FILES).exists():
             self.stdout.write("Demo batch already exists.")
             return
         form_type = FormType.objects.get(code=DEMO_FORM, is_current=True)
@@ -102,6 +124,20 @@ class Command(BaseCommand):
                 sync=sync,
             )
         self.stdout.write(f"Demo batch #{result.batch.pk}: {len(result.documents)} documents")
+
+    def _season(self, year: int | None, scale: float) -> None:
+        if season_exists():
+            self.stdout.write("Demo season already exists.")
+            return
+        year = year or season_start(timezone.localdate())
+        clerks = Clerks(
+            clerk=User.objects.get(username="clerk"),
+            handler=User.objects.get(username="clerk_mynumber"),
+            supervisor=User.objects.get(username="supervisor"),
+        )
+        written = write_season(year, clerks, scale=scale)
+        counts = ", ".join(f"{code} {count}" for code, count in written.items())
+        self.stdout.write(f"Demo season October {year} to March {year + 1}: {counts} documents")
 
     @transaction.atomic
     def _users(self) -> list[tuple[str, str]]:
