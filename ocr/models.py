@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from forms_catalog.models import FieldDefinition, FormType
 from yomitoru.fields import StrictEncryptedTextField
@@ -669,7 +670,8 @@ class ExportJob(NamesItsAct, models.Model):
 
     class Status(models.TextChoices):
         AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-        QUEUED = "queued", _("Queued")
+        # Not the document status "Queued" (読取待ち): its own msgctxt, its own words.
+        QUEUED = "queued", pgettext_lazy("export status", "Queued")
         BUILDING = "building", _("Building")
         READY = "ready", _("Ready to download")
         DOWNLOADED = "downloaded", _("Downloaded")
@@ -718,8 +720,8 @@ class ExportJob(NamesItsAct, models.Model):
     downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("CSV export")
-        verbose_name_plural = _("CSV exports")
+        verbose_name = _("export request")
+        verbose_name_plural = _("export requests")
         ordering = ["-requested_at"]
         indexes = [
             models.Index(fields=["form_type", "status"], name="exportjob_form_status"),

@@ -52,6 +52,12 @@ ALLOWED_LATIN = {
     "sample",
     "png",
     "jpg",
+    # Names of the encodings a core system asks for.
+    "UTF",
+    "BOM",
+    "Shift",
+    "JIS",
+    "CP932",
     # Key names, as printed on the keyboard (the review screen's help line).
     "Ctrl",
     "Enter",

@@ -24,6 +24,7 @@ from ocr.forms import UploadForm
 from ocr.intake import create_batch, ingest_files
 from ocr.models import Batch, KindThreshold, OcrRun, SourceFile
 from ocr.permissions import (
+    can_export,
     can_process,
     form_types_with,
     processable_form_types,
@@ -194,6 +195,16 @@ class BatchAdmin(LogsChangeViewAccess, ReadOnlyAdmin):
             "may_upload": processable_form_types(cast(User, request.user)).exists(),
         }
         return super().changelist_view(request, context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        batch = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if batch is not None and can_export(cast(User, request.user), batch.form_type_id):
+            query = urlencode({"form_type": batch.form_type_id, "batch": batch.pk})
+            context["export_url"] = reverse("admin:ocr_exportjob_add") + "?" + query
+        return super().change_view(request, object_id, form_url, context)
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         """Several scans at once into a new batch of one form type and department."""

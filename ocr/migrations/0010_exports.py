@@ -76,8 +76,8 @@ class Migration(migrations.Migration):
                 ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
             ],
             options={
-                'verbose_name': 'CSV export',
-                'verbose_name_plural': 'CSV exports',
+                'verbose_name': 'export request',
+                'verbose_name_plural': 'export requests',
                 'ordering': ['-requested_at'],
                 'indexes': [models.Index(fields=['form_type', 'status'], name='exportjob_form_status')],
             },
