@@ -11,8 +11,10 @@ class OcrConfig(AppConfig):
         from django.conf import settings
 
         from audit.lookup import register_finder
+        from forms_catalog.definitions import form_type_versioned
         from ocr import home, officer_lookup, retention_report
         from ocr.admin import metrics as metrics_admin
+        from ocr.exports.mapping import copy_to_new_version
         from yomitoru.admin_site import register_home_panel, register_site_urls
 
         for panel in (
@@ -25,6 +27,8 @@ class OcrConfig(AppConfig):
             register_home_panel(panel)
         # The manager's dashboard is a page of the site, not of a model.
         register_site_urls(metrics_admin.urls)
+        # A form type's new version starts with its export mapping.
+        form_type_versioned.connect(copy_to_new_version, dispatch_uid="ocr.export_mapping")
         # What audit's pages need of the documents, handed down: audit imports nothing of ocr.
         register_finder(officer_lookup.documents_holding)
         retention_report.register()

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ocr.models import Document
+from ocr.models import Document, ExportJob
 from ocr.permissions import (
     can_view_metrics,
     form_types_with,
@@ -102,6 +102,8 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
     ]
     if processable_form_types(user).exists():
         links.insert(0, ("upload", _("Upload scans"), reverse("admin:ocr_batch_upload")))
+    if form_types_with(user, "export").exists():
+        links.append(_exports_link(user))
     return HomePanel(
         key="work",
         title=_("Waiting for you"),
@@ -111,6 +113,20 @@ def clerk_work(request: HttpRequest) -> HomePanel | None:
         empty=_("No documents of your form types yet."),
         order=10,
     )
+
+
+def _exports_link(user: User) -> tuple[str, str, str]:
+    """The exports, with those waiting for this person's approval (others' requests) first."""
+    exports = reverse("admin:ocr_exportjob_changelist")
+    waiting = ExportJob.objects.filter(
+        form_type__in=form_types_with(user, "export"),
+        status=ExportJob.Status.AWAITING_APPROVAL,
+    ).exclude(requested_by=user)
+    count = waiting.count()
+    if not count:
+        return ("exports", _("CSV exports"), exports)
+    label = _("CSV exports (%(count)s to approve)") % {"count": count}
+    return ("exports", label, exports + "?" + urlencode({"status__exact": "awaiting_approval"}))
 
 
 def manager_statistics(request: HttpRequest) -> HomePanel | None:
