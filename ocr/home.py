@@ -215,6 +215,11 @@ def administrator_setup(request: HttpRequest) -> HomePanel | None:
                 _("Form types and their rights"),
                 reverse("admin:forms_catalog_formtype_changelist"),
             ),
+            (
+                "export-mappings",
+                _("Export mappings (CSV columns)"),
+                reverse("admin:ocr_exportmapping_changelist"),
+            ),
         ],
         order=40,
     )

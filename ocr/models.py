@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from forms_catalog.models import FieldDefinition, FormType
 from yomitoru.fields import StrictEncryptedTextField
@@ -634,7 +633,7 @@ class ExportColumn(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
     header = models.CharField(_("header"), max_length=100, validators=[no_number])
     # A field key of the form type, or one of ocr.exports.columns.SOURCES.
-    source = models.CharField(_("source"), max_length=64)
+    source = models.CharField(pgettext_lazy("export column", "source"), max_length=64)
     value = models.CharField(_("fixed value"), max_length=200, blank=True, validators=[no_number])
     # [{"transform": "date", "format": "wareki"}, {"transform": "zero_pad", "width": 8}]
     transforms = models.JSONField(_("transforms"), default=list, blank=True)

@@ -14,14 +14,17 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEntry
 from ocr.admin.exports import download_token
-from ocr.models import Document, ExportJob
+from ocr.models import Document, ExportColumn, ExportJob
 from ocr.tasks import build_export_task
 from tests.ocr.documents import read_document
-from tests.test_journeys import assert_japanese_only, shoot
+from tests.test_journeys import PASSWORD, assert_japanese_only, shoot
 from tests.test_journeys import sign_in as sign_in_only
 from tests.test_review_journeys import people, sign_in, with_authenticator
 
@@ -109,3 +112,45 @@ def test_a_my_number_export_needs_a_second_person(
     page.goto(live_server.url + reverse("admin:ocr_exportjob_add"))
     assert page.locator("#export-request").count() == 0
     assert ExportJob.objects.count() == 1
+
+
+def test_an_administrator_maps_the_columns_and_sees_the_preview(catalog, live_server, page):
+    furusato = catalog["furusato-onestop"]
+    admin = User.objects.create_superuser("admin", password=PASSWORD, first_name="管理者")
+    with_authenticator(admin)
+
+    sign_in_only(page, live_server.url, "admin")
+    device = TOTPDevice.objects.get(user=admin)
+    page.fill("#id_token", f"{totp(device.bin_key):06d}")
+    page.click("#two-factor-form input[type=submit]")
+    page.click("#home-setup-export-mappings")
+    # A version without columns of its own starts from the default ones.
+    row = page.locator("#result_list tbody tr", has_text=furusato.name)
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "start_from_defaults")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist .success")
+    page.click(f"#result_list a:text-is('{furusato.name}')")
+    page.wait_for_selector("#export-preview")
+
+    # The application date as the core system wants it: 令和7年12月1日.
+    index = page.eval_on_selector_all(
+        "select[name$='-source']",
+        "(selects) => selects.findIndex((s) => s.value === 'application_date')",
+    )
+    transforms = page.locator(f"#id_export_columns-{index}-transforms")
+    transforms.fill('[{"transform": "date", "format": "no-such-format"}]')
+    page.click("input[name=_continue]")
+    assert page.locator(".errorlist").first.is_visible(), "a bad transform is refused"
+    transforms = page.locator(f"#id_export_columns-{index}-transforms")
+    transforms.fill('[{"transform": "date", "format": "wareki_ja"}]')
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+
+    column = ExportColumn.objects.get(form_type=furusato, source="application_date")
+    assert column.transforms == [{"transform": "date", "format": "wareki_ja"}]
+    assert "令和7年12月1日" in page.locator("#export-preview").inner_text()
+    shoot(page, "export-mapping")
+    # The page shows the field keys (identifiers, like form codes) and a sample era date.
+    keys = tuple(furusato.fields.values_list("key", flat=True))
+    assert_japanese_only(page, data_words=(*keys, "R07.12.01"))

@@ -105,9 +105,12 @@ def visible_text(page) -> str:
     return page.locator("body").inner_text()
 
 
-def assert_japanese_only(page) -> None:
-    """No English word on the page: every Latin word is allowed, or data (names, codes)."""
+def assert_japanese_only(page, data_words: tuple[str, ...] = ()) -> None:
+    """No English word on the page: every Latin word is allowed, or data (names, codes, and
+    ``data_words``: identifiers a configuration page shows, such as field keys)."""
     data = set()
+    for text in data_words:
+        data.update(LATIN_WORD.findall(text))
     for username in User.objects.values_list("username", flat=True):
         data.update(LATIN_WORD.findall(username))
     for code in FormType.objects.values_list("code", flat=True):

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from forms_catalog.models import FormType
@@ -65,7 +66,7 @@ class ExportColumnForm(forms.ModelForm):
         definitions = list(form_type.fields.order_by("order", "id")) if form_type else []
         self.definitions = definitions
         self.fields["source"] = forms.ChoiceField(
-            label=_("source"),
+            label=pgettext_lazy("export column", "source"),
             choices=[
                 *((d.key, f"{d.label} ({d.key})") for d in definitions),
                 (DOCUMENT_ID, _("Document number")),
@@ -75,7 +76,7 @@ class ExportColumnForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors:
             mapping.check_column(
                 source=data.get("source", ""),
@@ -154,7 +155,7 @@ class ExportMappingAdmin(admin.ModelAdmin):
         may export (My Numbers masked)."""
         columns = export_columns(obj)
         definitions = list(obj.fields.order_by("order", "id"))
-        rows = [(_("Sample"), mapping.sample_row(columns, definitions))]
+        rows = [(str(_("Sample")), mapping.sample_row(columns, definitions))]
         user = getattr(obj, "previewed_by", None)
         if user is not None and can_export(user, obj):
             ids = list(
@@ -239,7 +240,7 @@ class ExportRequestForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         batch, form_type = data.get("batch"), data.get("form_type")
         if batch is not None and form_type is not None and batch.form_type_id != form_type.pk:
             raise forms.ValidationError(_("This batch is of another form type."))

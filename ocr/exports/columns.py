@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jaconv
+from django.utils.translation import gettext
 
 from forms_catalog.kinds import FieldKind
 from forms_catalog.models import FieldDefinition
@@ -25,6 +26,11 @@ from yomitoru.lib import wareki
 DOCUMENT_ID = "document_id"
 BATCH_ID = "batch_id"
 FIXED = "fixed"
+# The default columns' headers for the ids: words of the file (the core system's), in Japanese
+# like the fields' export names beside them, and not translated (a file does not change with
+# the language of the screen).
+DOCUMENT_HEADER = "帳票番号"
+BATCH_HEADER = "バッチ番号"
 # Sources that are not a field of the form.
 SOURCES = (DOCUMENT_ID, BATCH_ID, FIXED)
 
@@ -72,7 +78,8 @@ def _date_of(text: str) -> datetime.date | None:
             return wareki.to_gregorian(parsed.era, parsed.year, parsed.month, parsed.day)
         return datetime.date.fromisoformat(text)
     except ValueError as exc:
-        raise ColumnError(f"not a date: {exc}") from None
+        # Not the reason's text: it may repeat the value (a birthday is personal data too).
+        raise ColumnError(gettext("not a date")) from exc
 
 
 DATE_FORMATS: dict[str, Callable[[datetime.date], str]] = {
@@ -125,7 +132,7 @@ def choice(text: str, *, codes: Mapping[str, str]) -> str:
     if not text:
         return ""
     if text not in codes:
-        raise ColumnError(f"no code for choice {text!r}")
+        raise ColumnError(gettext("no code for this choice in the mapping"))
     return codes[text]
 
 
@@ -184,7 +191,7 @@ def _check_params(name: str, params: Mapping[str, Any]) -> None:
 def default_columns(definitions: Iterable[FieldDefinition]) -> list[Column]:
     """The columns of a form type without a mapping of its own: the document and batch
     numbers, then every field in form order under its export name (or key), as decided."""
-    columns = [Column("document_id", DOCUMENT_ID), Column("batch_id", BATCH_ID)]
+    columns = [Column(DOCUMENT_HEADER, DOCUMENT_ID), Column(BATCH_HEADER, BATCH_ID)]
     for definition in definitions:
         transforms: tuple[tuple[str, Mapping[str, Any]], ...] = ()
         if definition.kind == FieldKind.CHECKBOX:

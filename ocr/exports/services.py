@@ -398,7 +398,10 @@ def _lapse(job: ExportJob, acting_user: User) -> bool:
 
 def _expire_if_lapsed(job: ExportJob, now: datetime.datetime) -> bool:
     """A request nobody approved in time, or a file nobody fetched in time, lapses (locked)."""
-    lapses = {E.AWAITING_APPROVAL: job.approval_expires_at, E.READY: job.download_expires_at}
+    lapses: dict[str, datetime.datetime | None] = {
+        E.AWAITING_APPROVAL: job.approval_expires_at,
+        E.READY: job.download_expires_at,
+    }
     until = lapses.get(job.status)
     if until is None or until >= now:
         return False

@@ -80,7 +80,7 @@ def test_an_export_with_my_numbers_waits_for_a_second_person(furusato, people) -
 
     header, row = rows_of(content)
     assert row[header.index("個人番号")] == truth["mynumber"]
-    assert row[header.index("document_id")] == str(document.pk)
+    assert row[header.index("帳票番号")] == str(document.pk)
     document.refresh_from_db()
     assert document.status == Document.Status.EXPORTED
 

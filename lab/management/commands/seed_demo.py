@@ -44,7 +44,7 @@ TAX_SUPERVISOR = "税務課 係長"
 GROUP_GRANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     TAX: (TAX, ("process",)),
     TAX_MYNUMBER: (TAX, ("view_mynumber", "export")),
-    TAX_SUPERVISOR: (TAX, ("supervise",)),
+    TAX_SUPERVISOR: (TAX, ("supervise", "export")),
     # The manager of the tax department sees counts of its form types and the workload
     # dashboard, never a document.
     MANAGER_GROUP: (TAX, ("view_statistics", "metrics")),
