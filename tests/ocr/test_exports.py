@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -24,7 +25,7 @@ from ocr.exports.services import (
 )
 from ocr.models import Document, ExportColumn, ExportJob, ExtractedField
 from tests.ocr.documents import read_document
-from tests.personas import department_clerks
+from tests.personas import department_clerks, login
 from yomitoru.lib import wareki
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +270,20 @@ def test_defaults_become_rows_and_a_new_version_keeps_its_mapping(furusato, peop
 
     copied = list(newer.export_columns.values_list("header", "source"))
     assert copied == list(furusato.export_columns.values_list("header", "source"))
+
+
+def test_a_mapping_a_downloaded_file_was_written_with_is_no_longer_edited(
+    client, furusato, people
+) -> None:
+    admin = User.objects.create_superuser("root", password="unused-in-tests")
+    page = reverse("admin:ocr_exportmapping_change", args=[furusato.pk])
+    login(client, people["owner"])
+    assert client.get(page).status_code == 403, "staff do not edit mappings"
+    login(client, admin)
+    assert client.get(page).context["has_change_permission"] is True
+    document, _ = read_document(furusato)
+    job = request_export(furusato, acting_user=people["owner"], batch=document.batch)
+    approved_file(job, people["no_mynumber"])
+
+    assert mapping.is_frozen(furusato)
+    assert client.get(page).context["has_change_permission"] is False
