@@ -241,6 +241,8 @@ def dashboard_view(request: HttpRequest, site: YomitoruAdminSite) -> HttpRespons
     context = {
         **site.each_context(request),
         "title": _("Workload dashboard"),
+        # The sidebar lists models, and a manager has none: it would only say so.
+        "is_nav_sidebar_enabled": False,
         "year": board.year,
         "year_label": year_label(board.year),
         "years": [(year, year_label(year)) for year in years],

@@ -1,9 +1,11 @@
+import datetime
 import io
 import re
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
 from forms_catalog.models import FormType
 from ocr.models import Batch
@@ -61,6 +63,7 @@ def test_seed_demo_gives_the_officer_the_log_and_the_manager_counts_only() -> No
     # The permission the audit screens check, not one of an app that is not installed.
     assert officer.has_perm("audit.view_auditentry")
     assert manager.has_perm("forms_catalog.view_statistics", furusato)
+    assert manager.has_perm("forms_catalog.metrics", furusato)
     for perm in ("process", "view_mynumber", "export"):
         assert not manager.has_perm(f"forms_catalog.{perm}", furusato)
     assert not manager.has_perm("ocr.view_document")
@@ -73,3 +76,34 @@ def test_seed_demo_batch_holds_generated_documents() -> None:
     assert batch.form_type.code == "furusato-onestop"
     assert batch.documents.count() == 2
     assert all(f.status == "accepted" for f in batch.files.all())
+
+
+def test_seed_demo_season_writes_synthetic_processed_documents_once() -> None:
+    from lab.season import FILE_PREFIX
+    from ocr.models import Document, ExtractedField, ReviewSession, SourceFile
+    from yomitoru.lib import mynumber
+
+    out = io.StringIO()
+    call_command(
+        "seed_demo", samples=1, season=True, season_year=2025, season_scale=0.2, stdout=out
+    )
+    assert "Demo season October 2025 to March 2026" in out.getvalue()
+    season = Document.objects.filter(source_file__original_name__startswith=FILE_PREFIX)
+    assert season.count() > 50
+    tokyo = [timezone.localtime(d).date() for d in season.values_list("created_at", flat=True)]
+    assert min(tokyo) >= datetime.date(2025, 10, 1) and max(tokyo) <= datetime.date(2026, 3, 31)
+    december = sum(1 for day in tokyo if day.month == 12)
+    october = sum(1 for day in tokyo if day.month == 10)
+    assert december > 2 * october, "the December peak of the one-stop applications"
+    # Values are encrypted: an empty one is only told apart once read.
+    readings = ExtractedField.objects.filter(document__in=season, definition__kind="mynumber")
+    numbers = [field.final_value for field in readings[:500] if field.final_value]
+    assert numbers and all(mynumber.is_synthetic(number) for number in numbers)
+    reviewed = season.filter(status=Document.Status.VERIFIED)
+    sessions = ReviewSession.objects.filter(document__in=reviewed)
+    assert sessions.count() == reviewed.count() and all(s.active_seconds > 0 for s in sessions)
+    # The demo batch read by the pipeline is there as well, and a second run adds nothing.
+    assert Batch.objects.exclude(files__original_name__startswith=FILE_PREFIX).count() == 1
+    files = SourceFile.objects.count()
+    call_command("seed_demo", samples=1, season=True, stdout=io.StringIO())
+    assert SourceFile.objects.count() == files
