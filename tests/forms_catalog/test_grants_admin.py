@@ -109,3 +109,19 @@ def test_an_administrator_can_grant_the_supervisor_right(client, catalog) -> Non
 
     assert client.post(grant, {"permissions": ["supervise"]}).status_code == 302
     assert get_perms(group, furusato) == ["supervise"]
+
+
+def test_an_administrator_can_grant_the_workload_dashboard(client, catalog) -> None:
+    """所属長: the workload dashboard is a right on the form type, granted like the others."""
+    furusato = catalog["furusato-onestop"]
+    login(client, User.objects.create_superuser("setup_admin", password="unused"))
+    group = Group.objects.create(name="所属長")
+    grant = reverse(
+        "admin:forms_catalog_formtype_permissions_manage_group", args=[furusato.pk, group.pk]
+    )
+    page = client.get(grant).content.decode()
+    assert 'value="metrics"' in page
+    assert "この様式の業務量の状況を閲覧できる" in page
+
+    assert client.post(grant, {"permissions": ["metrics"]}).status_code == 302
+    assert get_perms(group, furusato) == ["metrics"]
