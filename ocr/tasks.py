@@ -90,6 +90,25 @@ def build_export_task(job_id: int) -> str:
         return build_export(job_id, acting_user=actor).status
 
 
+def enqueue_mark_exported(job_id: int) -> None:
+    """Queue the marking of a downloaded export's documents once the download has committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "ocr.tasks.mark_exported_task",
+            job_id,
+            task_name=f"export-{job_id}-mark",
+            group="mark_exported",
+        )
+    )
+
+
+def mark_exported_task(job_id: int) -> int:
+    """A downloaded export's documents become 出力済 (as its requester); returns a count."""
+    from ocr.exports.services import mark_documents_exported
+
+    return mark_documents_exported(job_id)
+
+
 def expire_exports_task() -> int:
     """Every hour (schedule "expire_exports"): requests nobody approved and files nobody
     fetched in time lapse, the files removed. Returns a count only."""

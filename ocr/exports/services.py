@@ -345,7 +345,8 @@ class Download:
 
 
 def download_export(job: ExportJob, *, acting_user: User) -> Download:
-    """The file, once, to the person who asked for it; its documents become 出力済."""
+    """The file, once, to the person who asked for it; its documents become 出力済 right after
+    (``mark_documents_exported``, queued when this commits)."""
     _lapse(job, acting_user)
     return _download(job, acting_user)
 
@@ -370,7 +371,6 @@ def _download(job: ExportJob, acting_user: User) -> Download:
     job.downloaded_at = timezone.now()
     with acting_as(acting_user):
         _save(job, "download_export", ["status", "file", "downloaded_at"])
-    mark_exported(Document.objects.filter(pk__in=job.written_ids), acting_user=acting_user)
     log_access(
         acting_user,
         job,
@@ -385,7 +385,31 @@ def _download(job: ExportJob, acting_user: User) -> Download:
             "approved_by": job.approved_by_id,
         },
     )
+    # Marking thousands of documents (one audited save each) is not work for a request.
+    from ocr.tasks import enqueue_mark_exported
+
+    enqueue_mark_exported(job.pk)
     return Download(f"{job.form_type.code}-{job.pk}.csv", content, job.row_count or 0)
+
+
+def mark_documents_exported(job_id: int) -> int:
+    """After a download: the file's documents become 出力済, as the person who fetched it
+    (the task ``mark_exported_task``, or ``export_batch`` itself). Each is an audited save,
+    ``CHUNK`` documents per transaction; run twice, it marks nothing twice."""
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    if job.status != E.DOWNLOADED or job.requested_by is None:
+        return 0
+    pending = list(
+        Document.objects.filter(pk__in=job.written_ids)
+        .exclude(exported_at__gte=job.downloaded_at)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    marked = 0
+    for start in range(0, len(pending), CHUNK):
+        chunk = Document.objects.filter(pk__in=pending[start : start + CHUNK])
+        marked += mark_exported(chunk, acting_user=job.requested_by)
+    return marked
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ocr.models import Document, ExportJob
-from ocr.tasks import build_export_task
+from ocr.tasks import build_export_task, mark_exported_task
 
 DOWNLOAD_LINK = re.compile(r'id="export-download" href="([^"]+)"')
 
@@ -24,7 +24,7 @@ def request_through_screen(client: Client, document: Document, encoding: str = "
 
 
 def export_through_screens(requester: Client, approver: Client, document: Document) -> HttpResponse:
-    """Request, approve (a second person), build (as the worker does), download: the file."""
+    """Request, approve (a second person), build and mark (as the worker does), download."""
     request_through_screen(requester, document)
     job = ExportJob.objects.filter(batch=document.batch).latest("requested_at")
     if job.status == ExportJob.Status.AWAITING_APPROVAL:
@@ -33,4 +33,6 @@ def export_through_screens(requester: Client, approver: Client, document: Docume
     page = requester.get(reverse("admin:ocr_exportjob_change", args=[job.pk]))
     link = DOWNLOAD_LINK.search(page.content.decode())
     assert link is not None, "the requester is offered the download"
-    return requester.get(link.group(1).replace("&amp;", "&"))
+    response = requester.get(link.group(1).replace("&amp;", "&"))
+    mark_exported_task(job.pk)  # queued by the download: the worker's task, run here
+    return response

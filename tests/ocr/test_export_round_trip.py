@@ -21,6 +21,7 @@ from ocr.exports.services import (
     build_export,
     download_export,
     export_columns,
+    mark_documents_exported,
     request_export,
 )
 from ocr.intake import create_batch, ingest_files
@@ -79,7 +80,9 @@ def exported(job: ExportJob, approver: User) -> bytes:
     build_export(job.pk, acting_user=approver)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.READY, job.problems
-    return download_export(job, acting_user=job.requested_by).content
+    content = download_export(job, acting_user=job.requested_by).content
+    mark_documents_exported(job.pk)  # the task the download queues
+    return content
 
 
 def expected_row(form_type: FormType, document: Document, truth: dict[str, str]) -> list[str]:

@@ -21,6 +21,7 @@ from ocr.exports.services import (
     build_export,
     download_export,
     expire_exports,
+    mark_documents_exported,
     request_export,
 )
 from ocr.models import Document, ExportColumn, ExportJob, ExtractedField
@@ -42,7 +43,10 @@ def approved_file(job: ExportJob, approver: User) -> bytes:
     build_export(job.pk, acting_user=approver)
     job.refresh_from_db()
     assert job.status == E.READY, job.problems
-    return download_export(job, acting_user=job.requested_by).content
+    content = download_export(job, acting_user=job.requested_by).content
+    assert mark_documents_exported(job.pk) == len(job.written_ids)
+    assert mark_documents_exported(job.pk) == 0, "run twice, it marks nothing twice"
+    return content
 
 
 @pytest.fixture

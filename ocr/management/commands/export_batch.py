@@ -27,6 +27,7 @@ from ocr.exports.services import (
     ExportRefused,
     build_export,
     download_export,
+    mark_documents_exported,
     refuse_for_audit,
     request_export,
 )
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             refuse_for_audit(person, batch, refused.code)
             raise CommandError(f"export refused ({refused.code}): {refused.message}") from None
         _write_atomically(out, download.content)
+        mark_documents_exported(job.pk)
         self.stdout.write(f"export #{job.pk}: {download.rows} rows written to {out}")
 
     def _job(self, batch: Batch, person: User, encoding: str) -> ExportJob:
