@@ -39,6 +39,8 @@ from guardian.shortcuts import assign_perm
 
 from audit.models import AuditEntry, DisposalRecord
 from forms_catalog.models import KeyingRate
+from ocr.admin.exports import download_token
+from ocr.exports.services import request_export
 from ocr.models import KindThreshold, OcrRun
 from tests.ocr.documents import read_document
 from tests.personas import department_clerks, login, make_user
@@ -103,6 +105,9 @@ QUIET_MODELS = (
     "ocr_kindthreshold",
     "ocr_document",
     "ocr_reviewitem",
+    # An export's page shows who asked, who approved and counts; a mapping, its columns.
+    "ocr_exportjob",
+    "ocr_exportmapping",
     "audit_disposalrecord",
     "audit_retentionreport",
     "audit_auditentry",
@@ -147,6 +152,11 @@ LOGS: dict[str, Expect] = {
     # image outside a grid's token is refused.
     "ocr_reviewitem_cells": nothing,
     "ocr_reviewitem_cell_image": nothing,
+    # Export: the world's request holds My Numbers and waits; the approval is a change of the
+    # request (another person with export approves; its requester is refused), and no file
+    # is ready to download.
+    "ocr_exportjob_approve": on_redirect("update", personas=("no_mynumber",)),
+    "ocr_exportjob_download": nothing,
     # A document and what it shows.
     "ocr_document_change": on_200("open"),
     "ocr_document_page": on_200("image"),  # fetched without the page's view token
@@ -335,6 +345,12 @@ def build_world(catalog: dict[str, Any]) -> dict[str, Any]:
             "object_id": document.pk,
         },
     }
+    export = request_export(furusato, acting_user=people["owner"], batch=document.batch)
+    ids.update(
+        ocr_exportjob=export.pk,
+        ocr_exportmapping=furusato.pk,
+        token=download_token(export, people["owner"]),
+    )
     return {"people": people, "ids": ids, "number": truth["mynumber"], "document": document}
 
 
@@ -415,7 +431,11 @@ def _kind(entry: AuditEntry) -> str:
     data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
     if entry.action == AuditEntry.Action.ACCESS:
         return str(data.get("access"))
-    return AuditEntry.Action(entry.action).name.lower()
+    return {
+        AuditEntry.Action.CREATE: "create",
+        AuditEntry.Action.UPDATE: "update",
+        AuditEntry.Action.DELETE: "delete",
+    }[entry.action]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from audit.access import Access, log_access
 from forms_catalog.models import FormType
 from ocr.exports import mapping
 from ocr.exports.columns import BATCH_ID, DOCUMENT_ID, FIXED
@@ -170,6 +171,9 @@ class ExportMappingAdmin(admin.ModelAdmin):
                         mapping.document_row(columns, document_id, batch_id, values),
                     )
                 )
+            if ids:
+                # The preview shows those documents' values (My Numbers masked): a look at them.
+                log_access(user, obj, Access.OPEN, details={"documents": ids, "preview": True})
         return SafeString(
             render_to_string(
                 "admin/ocr/exportmapping/preview.html",

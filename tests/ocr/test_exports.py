@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -291,3 +291,24 @@ def test_a_mapping_a_downloaded_file_was_written_with_is_no_longer_edited(
 
     assert mapping.is_frozen(furusato)
     assert client.get(page).context["has_change_permission"] is False
+
+
+def test_the_preview_shows_real_rows_only_to_those_who_may_export_and_logs_them(
+    client, furusato, people
+) -> None:
+    document, truth = read_document(furusato)
+    page = reverse("admin:ocr_exportmapping_change", args=[furusato.pk])
+    admin = User.objects.create_superuser("root", password="unused-in-tests")
+    login(client, admin)
+    shown = client.get(page).content.decode()
+    assert truth["name"] not in shown, "an administrator without export sees the sample only"
+    people["owner"].user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_exportcolumn", "view_exportcolumn"])
+    )
+    login(client, people["owner"])
+
+    shown = client.get(page).content.decode()
+
+    assert truth["name"] in shown and truth["mynumber"] not in shown
+    [entry] = AuditEntry.objects.filter(actor=people["owner"], additional_data__preview=True)
+    assert entry.additional_data["documents"] == [document.pk]
