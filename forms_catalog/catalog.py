@@ -15,7 +15,7 @@ from forms_catalog.definitions import (
 )
 from forms_catalog.layouts import STANDARD_LAYOUTS
 from forms_catalog.layouts.base import FormLayout
-from forms_catalog.models import FormPage, FormType
+from forms_catalog.models import DEFAULT_RATES, FormPage, FormType, KeyingRate
 from forms_catalog.render import render_page
 
 # Attributes compared to decide whether a stored version still matches its layout.
@@ -53,7 +53,18 @@ def load_layout(layout: FormLayout) -> tuple[FormType, bool]:
 
 
 def load_standard_catalog() -> list[tuple[FormType, bool]]:
+    """The four standard forms, and the default keying rates where none is set (a database
+    flushed by a test, or emptied by hand, gets them back; a rate someone set stays)."""
+    load_default_keying_rates()
     return [load_layout(layout) for layout in STANDARD_LAYOUTS.values()]
+
+
+def load_default_keying_rates() -> None:
+    for kind, (per_character, per_field) in DEFAULT_RATES.items():
+        KeyingRate.objects.get_or_create(
+            kind=kind,
+            defaults={"seconds_per_character": per_character, "seconds_per_field": per_field},
+        )
 
 
 @transaction.atomic
