@@ -124,8 +124,8 @@ def _exports_link(user: User) -> tuple[str, str, str]:
     ).exclude(requested_by=user)
     count = waiting.count()
     if not count:
-        return ("exports", _("CSV exports"), exports)
-    label = _("CSV exports (%(count)s to approve)") % {"count": count}
+        return ("exports", _("Export requests"), exports)
+    label = _("Export requests (%(count)s to approve)") % {"count": count}
     return ("exports", label, exports + "?" + urlencode({"status__exact": "awaiting_approval"}))
 
 

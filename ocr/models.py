@@ -621,7 +621,8 @@ class ExportColumn(models.Model):
 
     A version without columns exports the default ones (every field under its export name).
     The columns are the version's, like its fields: documents read with a version export with
-    its mapping, and a mapping that a file was written with is no longer edited.
+    its mapping, and a new version starts with a copy. Each change is an audit entry, and each
+    export's entry names the columns it was written with.
     """
 
     form_type = models.ForeignKey(
@@ -715,7 +716,7 @@ class ExportJob(NamesItsAct, models.Model):
     problems = models.JSONField(_("problems"), default=list, blank=True, editable=False)
     error_message = models.CharField(_("error message"), max_length=500, blank=True)
     file = models.FileField(_("file"), upload_to="exports/", blank=True)
-    download_expires_at = models.DateTimeField(_("link lapses at"), null=True, blank=True)
+    download_expires_at = models.DateTimeField(_("file kept until"), null=True, blank=True)
     downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
 
     class Meta:

@@ -51,7 +51,12 @@ class ExportColumnForm(forms.ModelForm):
     class Meta:
         model = ExportColumn
         fields = ("order", "header", "source", "value", "transforms")
-        widgets = {"transforms": forms.Textarea(attrs={"rows": 2, "cols": 48})}
+        widgets = {
+            "order": forms.NumberInput(attrs={"class": "export-order"}),
+            "header": forms.TextInput(attrs={"size": 14}),
+            "value": forms.TextInput(attrs={"size": 8}),
+            "transforms": forms.Textarea(attrs={"rows": 2, "cols": 34}),
+        }
         help_texts = {
             "transforms": _(
                 'For example [{"transform": "date", "format": "wareki"}]. Transforms: date '
@@ -135,9 +140,9 @@ class ExportMappingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not self.has_module_permission(request):
-            return False
-        return obj is None or not mapping.is_frozen(obj)
+        # Editable while the version is in use: each change is an audit entry, and each
+        # export's entry names the columns it was written with.
+        return self.has_module_permission(request)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """The form type itself is not edited here: only its columns (the inline)."""
@@ -382,7 +387,7 @@ class ExportJobAdmin(ReadOnlyModelAdmin):
         working = job.status in (ExportJob.Status.QUEUED, ExportJob.Status.BUILDING)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("CSV export #%(number)s") % {"number": job.pk},
+            "title": _("Export request #%(number)s") % {"number": job.pk},
             "opts": self.model._meta,
             "job": job,
             "original": job,
@@ -403,6 +408,7 @@ class ExportJobAdmin(ReadOnlyModelAdmin):
             "approved_by": display_name(job.approved_by) if job.approved_by_id else "",
             "approval_expires_at": _local(job.approval_expires_at),
             "download_expires_at": _local(job.download_expires_at),
+            "link_minutes": settings.EXPORT_LINK_MINUTES,
         }
         return TemplateResponse(request, "admin/ocr/exportjob/detail.html", context)
 

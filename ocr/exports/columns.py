@@ -153,19 +153,24 @@ def parse_transforms(data: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """The transforms of a stored mapping column, checked: a list of objects such as
     ``{"transform": "date", "format": "wareki"}``; raises ColumnError naming the problem."""
     if not isinstance(data, list):
-        raise ColumnError("transforms must be a list")
+        raise ColumnError(gettext("The transforms are a list: [ ... ]."))
     parsed = []
     for item in data:
         if not isinstance(item, dict) or not isinstance(item.get("transform"), str):
-            raise ColumnError('each transform is an object with a "transform" name')
+            raise ColumnError(gettext('Each transform is written {"transform": NAME, ...}.'))
         name = item["transform"]
         if name not in TRANSFORMS:
-            raise ColumnError(f"unknown transform {name!r}")
+            raise ColumnError(gettext("No transform is called %(name)s.") % {"name": name})
         params = {key: value for key, value in item.items() if key != "transform"}
+        signature = inspect.signature(TRANSFORMS[name])
         try:
-            inspect.signature(TRANSFORMS[name]).bind("", **params)
-        except TypeError as error:
-            raise ColumnError(f"{name}: {error}") from None
+            signature.bind("", **params)
+        except TypeError:
+            accepted = [p for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY]
+            raise ColumnError(
+                gettext("%(name)s takes the parameters: %(parameters)s.")
+                % {"name": name, "parameters": ", ".join(p.name for p in accepted) or "-"}
+            ) from None
         _check_params(name, params)
         parsed.append((name, params))
     return tuple(parsed)
@@ -173,16 +178,17 @@ def parse_transforms(data: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:
 
 def _check_params(name: str, params: Mapping[str, Any]) -> None:
     if name == "date" and params["format"] not in DATE_FORMATS:
-        raise ColumnError(f"date: format must be one of {', '.join(DATE_FORMATS)}")
+        formats = ", ".join(DATE_FORMATS)
+        raise ColumnError(gettext("date: the format is one of %(formats)s.") % {"formats": formats})
     if name == "zero_pad" and not (isinstance(params["width"], int) and 0 < params["width"] <= 64):
-        raise ColumnError("zero_pad: width must be a whole number from 1 to 64")
+        raise ColumnError(gettext("zero_pad: the width is a whole number from 1 to 64."))
     if name == "choice" and not (
         isinstance(params["codes"], dict)
         and all(isinstance(v, str) for v in params["codes"].values())
     ):
-        raise ColumnError("choice: codes must map each choice to a text")
+        raise ColumnError(gettext("choice: the codes give a text for each choice."))
     if name == "checkbox" and not all(isinstance(v, str) for v in params.values()):
-        raise ColumnError("checkbox: checked and unchecked must be texts")
+        raise ColumnError(gettext("checkbox: checked and unchecked are texts."))
 
 
 # --------------------------------------------------------------------------- mappings

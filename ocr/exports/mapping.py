@@ -19,7 +19,7 @@ from ocr.exports.columns import (
     default_columns,
     parse_transforms,
 )
-from ocr.models import ExportColumn, ExportJob
+from ocr.models import ExportColumn
 from ocr.review.services import acting_as
 from yomitoru.lib.mynumber import MASK
 
@@ -37,13 +37,6 @@ SAMPLE_VALUES = {
     FieldKind.TEXT_JA: "見本",
     FieldKind.CHECKBOX: "1",
 }
-
-
-def is_frozen(form_type: FormType) -> bool:
-    """A mapping that a downloaded file was written with stays as it was."""
-    return ExportJob.objects.filter(
-        form_type=form_type, status=ExportJob.Status.DOWNLOADED
-    ).exists()
 
 
 def check_column(

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                 ('problems', models.JSONField(blank=True, default=list, editable=False, verbose_name='problems')),
                 ('error_message', models.CharField(blank=True, max_length=500, verbose_name='error message')),
                 ('file', models.FileField(blank=True, upload_to='exports/', verbose_name='file')),
-                ('download_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='link lapses at')),
+                ('download_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='file kept until')),
                 ('downloaded_at', models.DateTimeField(blank=True, null=True, verbose_name='downloaded at')),
                 ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by')),
                 ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='exports', to='ocr.batch', verbose_name='batch')),

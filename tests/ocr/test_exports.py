@@ -276,21 +276,29 @@ def test_defaults_become_rows_and_a_new_version_keeps_its_mapping(furusato, peop
     assert copied == list(furusato.export_columns.values_list("header", "source"))
 
 
-def test_a_mapping_a_downloaded_file_was_written_with_is_no_longer_edited(
+def test_administrators_edit_mappings_in_use_and_each_change_is_an_entry(
     client, furusato, people
 ) -> None:
     admin = User.objects.create_superuser("root", password="unused-in-tests")
     page = reverse("admin:ocr_exportmapping_change", args=[furusato.pk])
     login(client, people["owner"])
     assert client.get(page).status_code == 403, "staff do not edit mappings"
-    login(client, admin)
-    assert client.get(page).context["has_change_permission"] is True
     document, _ = read_document(furusato)
     job = request_export(furusato, acting_user=people["owner"], batch=document.batch)
     approved_file(job, people["no_mynumber"])
 
-    assert mapping.is_frozen(furusato)
-    assert client.get(page).context["has_change_permission"] is False
+    login(client, admin)
+    assert client.get(page).context["has_change_permission"] is True
+    created = mapping.start_from_defaults(furusato, acting_user=admin)
+
+    entries = AuditEntry.objects.filter(
+        action=AuditEntry.Action.CREATE,
+        content_type__model="exportcolumn",
+        actor=admin,
+    )
+    assert entries.count() == created > 0
+    [download] = AuditEntry.objects.filter(additional_data__access="export")
+    assert download.additional_data["columns"] == job.columns, "the file's columns stay named"
 
 
 def test_the_preview_shows_real_rows_only_to_those_who_may_export_and_logs_them(
