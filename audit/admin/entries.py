@@ -286,7 +286,7 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
         visible = data.get("sensitive_visible")
         if isinstance(visible, bool):
             parts.append(str(_("My Numbers shown") if visible else _("My Numbers masked")))
-        return " / ".join(parts)
+        return " / ".join(parts + _exported(data))
 
     @admin.display(description=_("count"))
     def count(self, obj: AuditEntry) -> Any:
@@ -298,6 +298,25 @@ class AuditEntryAdmin(LogsChangeViewAccess, ReadOnlyModelAdmin, LogEntryAdmin):
         # The type and the object's name (never a value); no link into the object's screen.
         kind = model_name(obj.content_type.model_class()) if obj.content_type else ""
         return format_html("{} - {}", kind, obj.object_repr)
+
+
+def _exported(data: dict[str, Any]) -> list[str]:
+    """For an export: how many documents, which columns, whether My Numbers went out, and
+    who approved it."""
+    parts = []
+    if isinstance(data.get("documents"), list):
+        parts.append(str(_("%(count)s documents") % {"count": len(data["documents"])}))
+    if isinstance(data.get("columns"), list):
+        columns = "、".join(str(column) for column in data["columns"])
+        parts.append(str(_("columns: %(columns)s") % {"columns": columns}))
+    included = data.get("mynumbers")
+    if isinstance(included, bool):
+        parts.append(str(_("My Numbers included") if included else _("no My Numbers")))
+    if isinstance(data.get("approved_by"), int):
+        approver = User.objects.filter(pk=data["approved_by"]).first()
+        name = (approver.get_full_name() or approver.username) if approver else "?"
+        parts.append(str(_("approved by %(name)s") % {"name": name}))
+    return parts
 
 
 def _data(obj: AuditEntry) -> dict[str, Any]:

@@ -345,3 +345,18 @@ def test_an_export_names_its_documents_and_the_lookup_finds_only_those(world) ->
     old = log_access(world.clerk, world.form_type, Access.EXPORT, count=3)
     theirs = officer.post(reverse(LOOKUP), {"mynumber": truth["mynumber"]})
     assert [item["row"].sequence for item in theirs.context["exports"]] == [old.sequence]
+
+
+def test_the_officer_reads_what_an_export_took_and_who_approved_it(world) -> None:
+    world.approver.first_name = "承認する係長"
+    world.approver.save(update_fields=["first_name"])
+    clerk_works(world)
+    (export,) = accesses(world.clerk, Access.EXPORT)
+
+    page = as_user(world.officer).get(reverse("admin:audit_auditentry_change", args=[export.pk]))
+
+    text = page.content.decode()
+    assert "1 件の帳票" in text and "個人番号を含む" in text
+    assert "承認者: 承認する係長" in text
+    assert "出力列: 帳票番号、バッチ番号" in text
+    assert shows_no_number(text)
