@@ -142,6 +142,8 @@ def test_an_administrator_maps_the_columns_and_sees_the_preview(catalog, live_se
     transforms = page.locator(f"#id_export_columns-{index}-transforms")
     transforms.fill('[{"transform": "date", "format": "no-such-format"}]')
     page.click("input[name=_continue]")
+    # The page comes back with the error (wait for it: the click only sends the form).
+    page.wait_for_selector(".errornote")
     assert page.locator(".errorlist").first.is_visible(), "a bad transform is refused"
     transforms = page.locator(f"#id_export_columns-{index}-transforms")
     transforms.fill('[{"transform": "date", "format": "wareki_ja"}]')
