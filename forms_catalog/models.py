@@ -240,15 +240,8 @@ class KeyingRate(models.Model):
         return str(self.get_kind_display())
 
 
-DIGIT_KINDS = (
-    FieldKind.CORPORATE_NUMBER,
-    FieldKind.DIGITS,
-    FieldKind.AMOUNT,
-    FieldKind.POSTAL_CODE,
-    FieldKind.PHONE,
-    FieldKind.DATE,
-    FieldKind.WAREKI_DATE,
-)
+# Written digit by digit into comb cells, like a My Number, but keyed once.
+DIGIT_KINDS = COMB_KINDS - {FieldKind.MYNUMBER}
 # kind -> (seconds per character, seconds per field); the reasoning is in KeyingRate's docstring.
 DEFAULT_RATES: dict[str, tuple[float, float]] = {
     FieldKind.TEXT_JA: (1.2, 2.0),
