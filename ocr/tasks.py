@@ -13,15 +13,21 @@ from django_q.tasks import async_task
 from audit.actors import system_actor
 
 
+def _after_commit(func: str, object_id: int, *, task_name: str, group: str) -> None:
+    """Queue ``func(object_id)`` once the surrounding transaction has committed: the row it
+    reads is then there for the worker."""
+    transaction.on_commit(
+        lambda: async_task(f"ocr.tasks.{func}", object_id, task_name=task_name, group=group)
+    )
+
+
 def enqueue_document(document_id: int) -> None:
     """Queue a document for reading once the surrounding transaction has committed."""
-    transaction.on_commit(
-        lambda: async_task(
-            "ocr.tasks.process_document",
-            document_id,
-            task_name=f"document-{document_id}",
-            group="process_document",
-        )
+    _after_commit(
+        "process_document",
+        document_id,
+        task_name=f"document-{document_id}",
+        group="process_document",
     )
 
 
@@ -71,14 +77,7 @@ def release_lapsed_claims_task() -> int:
 
 def enqueue_export(job_id: int) -> None:
     """Queue an export's file to be built once the surrounding transaction has committed."""
-    transaction.on_commit(
-        lambda: async_task(
-            "ocr.tasks.build_export_task",
-            job_id,
-            task_name=f"export-{job_id}",
-            group="build_export",
-        )
-    )
+    _after_commit("build_export_task", job_id, task_name=f"export-{job_id}", group="build_export")
 
 
 def build_export_task(job_id: int) -> str:
@@ -92,13 +91,8 @@ def build_export_task(job_id: int) -> str:
 
 def enqueue_mark_exported(job_id: int) -> None:
     """Queue the marking of a downloaded export's documents once the download has committed."""
-    transaction.on_commit(
-        lambda: async_task(
-            "ocr.tasks.mark_exported_task",
-            job_id,
-            task_name=f"export-{job_id}-mark",
-            group="mark_exported",
-        )
+    _after_commit(
+        "mark_exported_task", job_id, task_name=f"export-{job_id}-mark", group="mark_exported"
     )
 
 

@@ -98,23 +98,6 @@ class ExportColumnInline(admin.TabularInline):
     form = ExportColumnForm
     extra = 0
 
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        # Each row's form knows its form type's fields (the choices of "source").
-        formset.form = type(
-            "BoundExportColumnForm",
-            (self.form,),
-            {"__init__": _bound_init(obj)},
-        )
-        return formset
-
-
-def _bound_init(form_type: FormType | None) -> Any:
-    def __init__(self: ExportColumnForm, *args: Any, **kwargs: Any) -> None:
-        ExportColumnForm.__init__(self, *args, form_type=form_type, **kwargs)
-
-    return __init__
-
 
 @admin.register(ExportMapping)
 class ExportMappingAdmin(admin.ModelAdmin):
@@ -143,6 +126,13 @@ class ExportMappingAdmin(admin.ModelAdmin):
         # Editable while the version is in use: each change is an audit entry, and each
         # export's entry names the columns it was written with.
         return self.has_module_permission(request)
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        # Each row's form knows its form type's fields (the choices of "source").
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        return {**kwargs, "form_kwargs": {"form_type": obj}}
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """The form type itself is not edited here: only its columns (the inline)."""

@@ -94,22 +94,21 @@ def exportable(
 
 
 def values_by_document(ids: list[int]) -> Iterator[tuple[int, int, dict[str, str]]]:
-    """(document id, batch id, decided values by field key) of the documents still exportable,
-    in id order, read ``CHUNK`` documents per query."""
+    """(document id, batch id, decided values by field key) of those of ``ids`` still
+    exportable, in id order: one query for the documents and one for their fields (give it
+    at most ``CHUNK`` ids at a time)."""
     fields = ExtractedField.objects.select_related("definition").only(
         "document_id", "status", "ocr_value", "final_value", "definition__key"
     )
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        documents = (
-            Document.objects.filter(pk__in=chunk, status__in=EXPORTABLE)
-            .only("pk", "batch_id")
-            .prefetch_related(Prefetch("fields", queryset=fields))
-            .order_by("pk")
-        )
-        for document in documents:
-            values = {field.definition.key: field.value for field in document.fields.all()}
-            yield document.pk, document.batch_id, values
+    documents = (
+        Document.objects.filter(pk__in=ids, status__in=EXPORTABLE)
+        .only("pk", "batch_id")
+        .prefetch_related(Prefetch("fields", queryset=fields))
+        .order_by("pk")
+    )
+    for document in documents:
+        values = {field.definition.key: field.value for field in document.fields.all()}
+        yield document.pk, document.batch_id, values
 
 
 # --------------------------------------------------------------------------- acts
@@ -251,30 +250,32 @@ def build_export(job_id: int, *, acting_user: User) -> Built:
     rows: list[tuple[int, list[str]]] = []
     problems = []
     for start in range(0, len(job.document_ids), CHUNK):
-        chunk = list(values_by_document(job.document_ids[start : start + CHUNK]))
-        chunk_rows, chunk_problems = render_rows(columns, chunk)
+        chunk = job.document_ids[start : start + CHUNK]
+        chunk_rows, chunk_problems = render_rows(columns, values_by_document(chunk))
         rows += chunk_rows
         problems += [
             {"document": p.document_id, "column": p.column, "reason": p.reason}
             for p in chunk_problems
         ]
+        # Documents looked at (one disposed since the request is looked at too): the bar
+        # reaches the request's count.
         job.rows_done += len(chunk)
         job.save(update_fields=["rows_done"])  # progress: excluded from the audit registry
     header = [column.header for column in columns]
     body = b""
-    try:
-        if not problems:
+    if not problems:
+        try:
             body = write_csv(header, rows, encoding=job.encoding)
-    except EncodingRefused as refused:
-        problems += [
-            {
-                "document": p.document_id,
-                "column": p.column,
-                "reason": _("not in Shift_JIS: %(characters)s")
-                % {"characters": " ".join(p.characters)},
-            }
-            for p in refused.problems
-        ]
+        except EncodingRefused as refused:
+            problems += [
+                {
+                    "document": p.document_id,
+                    "column": p.column,
+                    "reason": _("not in Shift_JIS: %(characters)s")
+                    % {"characters": " ".join(p.characters)},
+                }
+                for p in refused.problems
+            ]
     return _finish_build(job.pk, acting_user, header, rows, problems, body)
 
 
