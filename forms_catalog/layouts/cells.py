@@ -94,6 +94,7 @@ class FieldCell(Cell):
     required: bool = False
     sensitive: bool = False
     export_column: str = ""
+    postal_code_field: str = ""
 
     def spec(self, rect: Rect, **kw: object) -> FieldSpec:
         return FieldSpec(
@@ -104,6 +105,7 @@ class FieldCell(Cell):
             required=self.required,
             sensitive=self.sensitive,
             export_column=self.export_column or self.label,
+            postal_code_field=self.postal_code_field,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -219,10 +221,13 @@ def caption(text: str, width: int | None = None, size: int = LABEL_SIZE) -> Capt
 
 def text(
     key: str, label: str, width: int | None = None, *, kind: FieldKind = FieldKind.TEXT_JA,
-    required: bool = False, height: int | None = None,
+    required: bool = False, height: int | None = None, postal_code_field: str = "",
 ) -> TextCell:  # fmt: skip
     h = height or (KANA_H if kind == FieldKind.KATAKANA else TEXT_H)
-    return TextCell(width, h, key=key, label=label, kind=kind, required=required)
+    return TextCell(
+        width, h, key=key, label=label, kind=kind, required=required,
+        postal_code_field=postal_code_field,
+    )  # fmt: skip
 
 
 def kana(key: str, label: str, width: int | None = None, required: bool = False) -> TextCell:

@@ -46,7 +46,12 @@ def build() -> FormLayout:
             head("電話番号", 220),
             comb("phone", "電話番号", FieldKind.PHONE),
         )
-        b.row(head("住所"), text("address", "住所", required=True, height=150))
+        b.row(
+            head("住所"),
+            text(
+                "address", "住所", required=True, height=150, postal_code_field="postal_code"
+            ),
+        )
         b.row(head("フリガナ"), kana("name_kana", "フリガナ"))
         b.row(head("氏名"), text("name", "氏名", required=True, height=140))
         b.row(

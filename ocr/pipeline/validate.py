@@ -53,6 +53,9 @@ MESSAGES: dict[str, str] = {
     "checkbox_format": "チェック欄の値が正しくありません。",
     "choice_unknown": "選択肢にない値です。",
     "birth_after_application": "生年月日が申請日より後になっています。",
+    # Set on an address and its postal code by the dictionary check (ocr/pipeline/postal.py).
+    "postal_address_mismatch": "住所が郵便番号の地域（日本郵便の郵便番号データ）と一致しません。",
+    "postal_code_unknown": "郵便番号が日本郵便の郵便番号データにありません。",
     # Set by routing (ocr/reading.py), not by a check of the value.
     "page_not_aligned": "ページの位置合わせができなかったため、この項目は確認が必要です。",
 }
