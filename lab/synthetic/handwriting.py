@@ -15,6 +15,7 @@ import numpy as np
 from forms_catalog.kinds import COMB_KINDS, FieldKind
 from forms_catalog.layouts.base import FieldSpec, Option, Rect
 from lab.synthetic.glyphs import DigitBank, Mark, char_mark, digit_mark
+from lab.synthetic.hand_styles import HandStyle
 from lab.synthetic.pen import Pen, composite, polyline_skeleton, stroke_alpha
 
 # How often a digit is written carelessly enough to touch or cross its cell border.
@@ -122,8 +123,13 @@ def draw_text(
     pen: Pen,
     bank: DigitBank,
     rng: np.random.Generator,
+    style: HandStyle | None = None,
 ) -> None:
-    """Hand-printed text on one line, left-aligned with a margin, drifting slightly."""
+    """Hand-printed text on one line, left-aligned with a margin, drifting slightly.
+
+    Japanese characters are drawn in the writer's ``style`` family (``hand_styles``), or from
+    the form font when no style is given.
+    """
     char_h = min(rect.h * rng.uniform(0.42, 0.52), 68.0) * pen.size
     gap = rng.uniform(1.0, 1.14)
     units = [0.8 if ch.isascii() else (0.7 if ch == "\u3000" else 1.0) for ch in text]
@@ -141,7 +147,11 @@ def draw_text(
             # Handwritten digits vary in width (a 1 vs a 0): advance by the ink.
             step = _ink_width(mark) + char_h * rng.uniform(0.15, 0.3)
         elif not ch.isspace():
-            mark = char_mark(ch, char_h, pen, rng)
+            mark = (
+                style.mark(ch, char_h, pen, rng)
+                if style is not None
+                else char_mark(ch, char_h, pen, rng)
+            )
         marks.append(mark)
         steps.append(step)
     # Running out of room, people squeeze the last characters together.
@@ -171,8 +181,13 @@ def fill_field(
     pen: Pen,
     bank: DigitBank,
     rng: np.random.Generator,
+    style: HandStyle | None = None,
 ) -> None:
-    """Write ``value`` (canonical truth format) into ``spec`` as a person would."""
+    """Write ``value`` (canonical truth format) into ``spec`` as a person would.
+
+    Text (names, readings, addresses) is written in ``style``; digits always come from
+    ``bank``, real handwriting.
+    """
     if not value:
         return
     kind = spec.kind
@@ -196,4 +211,4 @@ def fill_field(
             if option.value == value:
                 circle(page, option.rect, pen, rng)
     else:
-        draw_text(page, spec.rect, value, pen, bank, rng)
+        draw_text(page, spec.rect, value, pen, bank, rng, style)
