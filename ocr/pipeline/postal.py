@@ -118,6 +118,23 @@ def check_address(
     )
 
 
+def suggestion(address: str, candidate: PostalCandidate) -> str:
+    """The address with its beginning replaced by the candidate's area (the review screen).
+
+    The beginning is the stretch closest to the area, however far: the clerk picked this
+    area, so it replaces what the OCR made of it, and the rest is kept for the clerk to check.
+    The prefecture is left out only when the address clearly begins with city and town.
+    """
+    compact, ends = _compact(address)
+    spelling = candidate.area
+    distance, length = _closest_prefix(_compact(spelling)[0], compact)
+    local = f"{candidate.city}{candidate.town}"
+    local_distance, local_length = _closest_prefix(_compact(local)[0], compact)
+    if local_distance < distance and local_distance <= allowed_edits(len(_compact(local)[0])):
+        spelling, length = local, local_length
+    return spelling + address[ends[length - 1] if length else 0 :]
+
+
 def raised_confidence(confidence: float, corrected: str, rest: str) -> float:
     """``c ** (m / n)``: only the ``m`` characters after the area can still be misread."""
     left, total = _length(rest), _length(corrected)

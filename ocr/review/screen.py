@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from forms_catalog.kinds import FieldKind
 from ocr.disclosure import CROP_MARGIN, field_extent, shown_value
 from ocr.models import Document, ExtractedField
+from ocr.pipeline.postal import is_postal_code, suggestion
 from ocr.pipeline.validate import describe
+from ocr.postal_codes import candidates_for
 
 # A cell whose digit the recogniser was less sure of than this is marked on the crop.
 UNCERTAIN_CELL = 0.98
@@ -94,6 +96,8 @@ class FieldRow:
     cells: list[dict] = field(default_factory=list)
     pending_other: bool = False
     choices: list[str] = field(default_factory=list)
+    # An address's areas of its postal code (Japan Post): {"label": area, "fill": value}.
+    areas: list[dict[str, str]] = field(default_factory=list)
 
 
 def field_rows(
@@ -108,6 +112,7 @@ def field_rows(
     form = document.form_type
     query = urlencode({"view": view_token})
     asks: list[FieldRow] = []
+    shown = {r.definition.key: shown_value(r, revealed=revealed) for r in readings}
     others: list[FieldRow] = []
     for reading in readings:
         d = reading.definition
@@ -143,8 +148,16 @@ def field_rows(
             ),
             choices=[str(o["value"]) for o in d.options] if d.kind == FieldKind.CHOICE else [],
         )
+        if waiting and d.postal_code_field:
+            row.areas = postal_areas(row.value, shown.get(d.postal_code_field, ""))
         (asks if waiting else others).append(row)
     return asks, others
+
+
+def postal_areas(address: str, postal_code: str) -> list[dict[str, str]]:
+    """The areas of the postal code, each with the address it would make (picked by a click)."""
+    candidates = candidates_for(postal_code) if is_postal_code(postal_code) else None
+    return [{"label": c.area, "fill": suggestion(address, c)} for c in candidates or ()]
 
 
 def _input_value(reading: ExtractedField, *, revealed: bool) -> str:

@@ -154,6 +154,17 @@
       });
     });
 
+    // The areas of an address's postal code: a click (or Enter or Space on the button) fills
+    // the address with the picked area and goes back to the input to check the rest.
+    document.querySelectorAll(".postal-area").forEach((button) => {
+      button.addEventListener("click", () => {
+        const input = rowOf(button).querySelector(".review-input");
+        input.value = button.dataset.fill;
+        input.dispatchEvent(new Event("input"));
+        input.focus();
+      });
+    });
+
     function stamp() {
       document.getElementById("effort-seconds").value = String(active - sentActive);
       document.getElementById("effort-keys").value = String(keys - sentKeys);
