@@ -126,6 +126,8 @@ def validate_definition(data: Any) -> None:
         if kind == FieldKind.MYNUMBER and cells != 12:
             raise DefinitionError(f"{where}: a My Number has 12 cells")
     _check_postal_links(fields)
+    _check_date_windows(fields)
+    _check_salary_links(fields)
 
 
 def _check_postal_links(fields: list[dict[str, Any]]) -> None:
@@ -140,6 +142,33 @@ def _check_postal_links(fields: list[dict[str, Any]]) -> None:
             raise DefinitionError(f"{where}: 'postal_code_field' must name a postal_code field")
         if field["kind"] != FieldKind.TEXT_JA:
             raise DefinitionError(f"{where}: only a text_ja address has a postal_code_field")
+
+
+def _check_date_windows(fields: list[dict[str, Any]]) -> None:
+    """``days_ahead`` is a non-negative number of days, on a date field only."""
+    for field in fields:
+        days = field.get("days_ahead")
+        if days is None:
+            continue
+        where = f"field '{field['key']}'"
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise DefinitionError(f"{where}: 'days_ahead' must be a non-negative integer")
+        if field["kind"] not in (FieldKind.DATE, FieldKind.WAREKI_DATE):
+            raise DefinitionError(f"{where}: only a date field has 'days_ahead'")
+
+
+def _check_salary_links(fields: list[dict[str, Any]]) -> None:
+    """An employment income's ``salary_field`` names another amount field of the same form."""
+    kinds = {field["key"]: field["kind"] for field in fields}
+    for field in fields:
+        link = field.get("salary_field", "")
+        if not link:
+            continue
+        where = f"field '{field['key']}'"
+        if field["kind"] != FieldKind.AMOUNT:
+            raise DefinitionError(f"{where}: only an amount has a 'salary_field'")
+        if not isinstance(link, str) or link == field["key"] or kinds.get(link) != FieldKind.AMOUNT:
+            raise DefinitionError(f"{where}: 'salary_field' must name another amount field")
 
 
 @transaction.atomic
@@ -194,6 +223,8 @@ def import_definition(
             options=field.get("options", []),
             export_column=field.get("export_column") or field["label"],
             postal_code_field=field.get("postal_code_field", ""),
+            days_ahead=field.get("days_ahead"),
+            salary_field=field.get("salary_field", ""),
         )
     if previous is not None:
         _copy_grants(previous, form_type)

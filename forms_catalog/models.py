@@ -156,6 +156,26 @@ class FieldDefinition(models.Model):
             "Japan Post's areas for that code."
         ),
     )
+    # A date field's window: the latest plausible date is this many days after today (empty:
+    # ocr.pipeline.validate.DEFAULT_DAYS_AHEAD, about a year). A date further ahead is a
+    # misreading (令和67年) unless the form asks for the future, e.g. an admission date.
+    days_ahead = models.PositiveIntegerField(
+        _("days ahead allowed"),
+        null=True,
+        blank=True,
+        help_text=_("For a date: how many days after today it may lie. Empty: about one year."),
+    )
+    # An employment income (給与所得控除後の金額, amount) names the salary field (支払金額) of
+    # the same form it follows from by the national table (yomitoru.lib.salary_income).
+    salary_field = models.SlugField(
+        _("salary field"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "For 給与所得控除後の金額: key of the 支払金額 field on this form; the two are "
+            "checked against the national table."
+        ),
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -205,6 +225,8 @@ class FieldDefinition(models.Model):
             "options": self.options,
             "export_column": self.export_column,
             "postal_code_field": self.postal_code_field,
+            "days_ahead": self.days_ahead,
+            "salary_field": self.salary_field,
         }
 
 

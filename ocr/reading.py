@@ -18,8 +18,13 @@ from ocr.pipeline.align import AlignmentResult, PreparedReference, align_page, p
 from ocr.pipeline.calibration import calibrate
 from ocr.pipeline.engines.base import Engine, FieldGeometry, PageImages, Reading
 from ocr.pipeline.read import PageReader
+from ocr.pipeline.validate import (
+    employment_income_pairs,
+    normalize,
+    validate,
+    validate_cross_fields,
+)
 from ocr.postal_codes import PostalLookup, candidates_for, check_addresses
-from ocr.pipeline.validate import normalize, validate, validate_cross_fields
 from ocr.routing import route
 
 
@@ -122,23 +127,42 @@ def judge(
     thresholds: dict[str, float],
     postal_lookup: PostalLookup | None = candidates_for,
 ) -> dict[str, Judgement]:
-    """Normalise, validate (field and cross-field), calibrate and route every field."""
+    """Normalise, validate (field and cross-field), calibrate and route every field.
+
+    A declared 支払金額 / 給与所得控除後の金額 pair that agrees by the national table confirms
+    both readings: they can only both be wrong in a way that still agrees, so each one's raw
+    confidence becomes 1 − (1 − c1)(1 − c2) before calibration. A pair that disagrees is an
+    error on both fields.
+    """
     values = {
         d.key: normalize(d.kind, readings[d.key].value) if d.key in readings else ""
         for d in definitions
     }
-    cross = validate_cross_fields(values, {d.key: d.kind for d in definitions})
+    salary_fields = {d.key: d.salary_field for d in definitions if d.salary_field}
+    cross = validate_cross_fields(values, {d.key: d.kind for d in definitions}, salary_fields)
+    raw = {key: reading.confidence for key, reading in readings.items()}
+    for (income, salary), agrees in employment_income_pairs(values, salary_fields).items():
+        if agrees and income in raw and salary in raw:
+            both = 1.0 - (1.0 - raw[income]) * (1.0 - raw[salary])
+            raw[income] = raw[salary] = both
     judged = {}
     for d in definitions:
         reading = readings.get(d.key)
         options = [o["value"] for o in d.options] if d.kind == "choice" else None
         errors = [
-            e.code for e in validate(d.kind, values[d.key], required=d.required, options=options)
+            e.code
+            for e in validate(
+                d.kind,
+                values[d.key],
+                required=d.required,
+                options=options,
+                days_ahead=d.days_ahead,
+            )
         ]
         errors += [e.code for e in cross.get(d.key, [])]
         if d.page in unaligned:
             errors.append("page_not_aligned")
-        confidence = calibrate(d.kind, reading.confidence) if reading else 0.0
+        confidence = calibrate(d.kind, raw[d.key]) if reading else 0.0
         judged[d.key] = Judgement(
             value=values[d.key],
             confidence=confidence,

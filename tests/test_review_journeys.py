@@ -14,6 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ocr.models import Document, ExtractedField, ReviewSession
+from ocr.pipeline.validate import describe
 from tests.ocr.documents import read_document
 from tests.personas import department_clerks, make_user
 from tests.test_journeys import (
@@ -309,3 +310,31 @@ def test_save_keeps_the_document_open_with_what_was_decided(furusato, live_serve
     )
     # The field still waiting is still asked; the decided one shows its new value.
     assert field_input(page, document, "postal_code").input_value() == truth["postal_code"]
+
+
+def test_the_screen_refuses_impossible_dates_and_phone_numbers_as_the_clerk_types(
+    furusato, live_server, page
+):
+    staff = people(furusato)
+    document, truth = waiting_document(furusato, 6, wrong={}, uncertain=("birth_date", "phone"))
+    sign_in(page, live_server.url, staff["no_mynumber"])
+    assert open_next(page) == document.pk
+
+    def shows(key: str, typed: str, message: str) -> None:
+        box = field_input(page, document, key)
+        box.fill(typed)
+        row = page.locator(f"#review-field-{key}")
+        assert row.locator(".review-check").inner_text() == message, typed
+        assert ("invalid" in row.get_attribute("class").split()) == (message != "✓"), typed
+        if message != "✓":
+            box.press("Enter")  # refused: the field keeps the focus and stays undecided
+            assert box.evaluate("e => e === document.activeElement"), typed
+
+    shows("birth_date", "R67.07.23", describe("date_too_far_ahead"))  # 令和67年 = 2085
+    shows("birth_date", "R07.02.30", describe("date_invalid"))
+    shows("birth_date", "H35.01.01", describe("date_invalid"))  # 平成 ended in its 31st year
+    shows("birth_date", "S64.01.08", describe("date_invalid"))  # already 平成
+    shows("birth_date", truth["birth_date"], "✓")
+    shows("phone", "03123456789", describe("phone_length"))  # a fixed line has 10 digits
+    shows("phone", "0901234567", describe("phone_length"))  # a mobile has 11
+    shows("phone", "09012345678", "✓")

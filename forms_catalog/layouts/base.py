@@ -68,6 +68,10 @@ class FieldSpec:
     export_column: str = ""
     # An address's postal-code field (its key), checked against Japan Post's dictionary.
     postal_code_field: str = ""
+    # A date's window: at most this many days after today (None: about a year).
+    days_ahead: int | None = None
+    # 給与所得控除後の金額: the key of the 支払金額 field it follows from by the national table.
+    salary_field: str = ""
 
     def cell_rects(self) -> list[Rect]:
         """The comb cells, left to right, exactly where the renderer draws them."""
@@ -105,6 +109,8 @@ class FieldSpec:
             ],
             "export_column": self.export_column or self.label,
             "postal_code_field": self.postal_code_field,
+            "days_ahead": self.days_ahead,
+            "salary_field": self.salary_field,
         }
 
 

@@ -95,6 +95,8 @@ class FieldCell(Cell):
     sensitive: bool = False
     export_column: str = ""
     postal_code_field: str = ""
+    days_ahead: int | None = None
+    salary_field: str = ""
 
     def spec(self, rect: Rect, **kw: object) -> FieldSpec:
         return FieldSpec(
@@ -106,6 +108,8 @@ class FieldCell(Cell):
             sensitive=self.sensitive,
             export_column=self.export_column or self.label,
             postal_code_field=self.postal_code_field,
+            days_ahead=self.days_ahead,
+            salary_field=self.salary_field,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -260,18 +264,25 @@ def mynumber(key: str, label: str, required: bool = False) -> CombCell:
     return comb(key, label, FieldKind.MYNUMBER, required=required)
 
 
-def amount(key: str, label: str, cells: int = 10, required: bool = False) -> CombCell:
-    return comb(key, label, FieldKind.AMOUNT, cells, suffix="円", required=required)
+def amount(
+    key: str, label: str, cells: int = 10, required: bool = False, *, salary_field: str = ""
+) -> CombCell:
+    """An amount; ``salary_field`` makes it the 給与所得控除後の金額 of that 支払金額 field."""
+    cell = comb(key, label, FieldKind.AMOUNT, cells, suffix="円", required=required)
+    cell.salary_field = salary_field
+    return cell
 
 
 def wareki(
-    key: str, label: str, eras: Sequence[str] = ("R",), required: bool = False
-) -> WarekiCell:
+    key: str, label: str, eras: Sequence[str] = ("R",), required: bool = False, *,
+    days_ahead: int | None = None,
+) -> WarekiCell:  # fmt: skip
+    """An era date; ``days_ahead`` widens its window (default: about a year from today)."""
     rows = 1 if len(eras) == 1 else 2
     width = 2 * PAD + math.ceil(len(eras) / rows) * 80 + 14 + 6 * CELL_W
     return WarekiCell(
         width, CELL_H + 36 + 2 * PAD, key=key, label=label, kind=FieldKind.WAREKI_DATE,
-        eras=tuple(eras), required=required,
+        eras=tuple(eras), required=required, days_ahead=days_ahead,
     )  # fmt: skip
 
 

@@ -17,6 +17,9 @@ from forms_catalog.layouts.builder import (
 
 BIRTH_ERAS = ("M", "T", "S", "H", "R")
 
+# 所得金額等 給与 follows from 収入金額等 給与 by the national table (yomitoru.lib.salary_income).
+SALARY_FIELDS = {"income_salary": "revenue_salary"}
+
 # (section title, key prefix, [(key suffix, printed head, field label)]), two amounts per row.
 AMOUNT_SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
     (
@@ -103,7 +106,9 @@ def build() -> FormLayout:
             for i in range(0, len(items), 2):
                 cells = []
                 for suffix, printed, label in items[i : i + 2]:
-                    cells += [head(printed), amount(f"{prefix}_{suffix}", label)]
+                    key = f"{prefix}_{suffix}"
+                    salary = SALARY_FIELDS.get(key, "")
+                    cells += [head(printed), amount(key, label, salary_field=salary)]
                 b.row(*cells)
     b.note("（注意）金額は右詰めで記入し、単位未満の端数は切り捨ててください。", indent=20)
     b.gap(20)

@@ -44,7 +44,7 @@ def build() -> FormLayout:
             head("支払金額"),
             amount("payment_amount", "支払金額", required=True),
             head("給与所得控除後\nの金額"),
-            amount("income_after_deduction", "給与所得控除後の金額"),
+            amount("income_after_deduction", "給与所得控除後の金額", salary_field="payment_amount"),
         )
         b.row(
             head("所得控除の額\nの合計額"),

@@ -1,8 +1,9 @@
 """One fictional household, drawn once per form so that every field tells the same story.
 
 The applicant, spouse and children share a surname and an address; birth dates come before
-the application date; salary figures follow the 給与所得控除 table and the income-tax rates,
-so 給与所得控除後の金額 < 支払金額 and the tax is of the right size for the income.
+the application date; 給与所得控除後の金額 follows from the salary by the national table
+(所得税法 別表第五 and the formula above it, ``yomitoru.lib.salary_income``) as on a real
+源泉徴収票, and the tax is of the right size for the income.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import cache
 
 from lab.synthetic import names
 from ocr.postal_data import PackageArea, all_areas
-from yomitoru.lib import corporate_number, mynumber
+from yomitoru.lib import corporate_number, mynumber, salary_income
 
 
 @dataclass(frozen=True)
@@ -142,21 +143,6 @@ def _person(
     )
 
 
-def _salary_deduction(salary: int) -> int:
-    """給与所得控除 (令和2年分以降の表)."""
-    if salary <= 1_625_000:
-        return min(salary, 550_000)
-    if salary <= 1_800_000:
-        return salary * 40 // 100 - 100_000
-    if salary <= 3_600_000:
-        return salary * 30 // 100 + 80_000
-    if salary <= 6_600_000:
-        return salary * 20 // 100 + 440_000
-    if salary <= 8_500_000:
-        return salary * 10 // 100 + 1_100_000
-    return 1_950_000
-
-
 def income_tax(taxable: int) -> int:
     """所得税 by the quick table, with the 2.1 % reconstruction surtax, in whole 100 yen."""
     brackets = (
@@ -178,7 +164,7 @@ def income_tax(taxable: int) -> int:
 def _money(rng: random.Random, spouse: Person | None, children: list[Person]) -> dict[str, int]:
     salary = int(round(min(12_000_000, max(1_800_000, rng.lognormvariate(15.3, 0.35))), -3))
     salary += rng.choice((0, 0, rng.randrange(1000)))
-    employment = salary - _salary_deduction(salary)
+    employment = salary_income.employment_income(salary)
     social = round(salary * rng.uniform(0.14, 0.155))
     life = rng.choice((0, 0, 40_000, 50_000, 80_000, 120_000))
     life_deduction = min(40_000, life // 2 + 20_000) if life > 40_000 else life

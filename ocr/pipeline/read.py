@@ -16,11 +16,15 @@ Comb assembly and confidence:
 - amount is written right-aligned: empty cells are dropped. Other kinds are written from the
   left: an empty cell between digits (a gap) is kept out of the value but multiplies the
   confidence by ``GAP_PENALTY`` and adds the note ``gap``; so does a gap inside an amount.
-- mynumber / corporate_number whose check digit fails: the single-cell substitution (from the
-  cells' class probabilities) that makes the check digit valid and is most probable is taken
-  if it is plausible (note ``check_digit_repaired``); the confidence is its share among the
+- A value that cannot be right for its kind (``validate.validate``: a failed check digit, a
+  day that does not exist or lies outside its era or the field's window, a phone number of
+  the wrong length for its prefix, ...) means at least one cell is wrong. The single-cell
+  substitution (from the cells' class probabilities) that makes it valid and is most
+  probable is taken if it is plausible (note ``check_digit_repaired`` for mynumber /
+  corporate_number, ``repaired`` for the others); the confidence is its share among the
   valid alternatives, capped at ``REPAIR_CAP``. Otherwise the confidence is capped at
-  ``CHECK_FAIL_CAP``: a failed check digit means at least one digit is wrong.
+  ``CHECK_FAIL_CAP`` (note ``check_digit_failed`` / ``invalid``): validation sends it to a
+  person anyway, and the cap keeps such readings from bending the calibration.
 - wareki_date = era (circled option; a lone printed era is implied) + YY.MM.DD from the six
   cells -> "R07.12.01"; its confidence also multiplies the era's.
 - date = eight cells YYYYMMDD -> "2025-12-01".
@@ -40,6 +44,7 @@ from forms_catalog.kinds import COMB_KINDS, FieldKind
 from ocr.pipeline import cells
 from ocr.pipeline.engines import marks as marks_module
 from ocr.pipeline.engines.base import Engine, FieldGeometry, PageImages, Reading
+from ocr.pipeline.validate import validate
 from yomitoru.lib import corporate_number, mynumber
 
 ENGINE_NAME = "yomitoru"
@@ -105,18 +110,23 @@ _CHECKED: dict[str, Callable[[str], bool]] = {
     FieldKind.CORPORATE_NUMBER: corporate_number.is_valid,
 }
 
+Cells = Sequence[str | None]
 
-def repair_check_digit(
-    kind: str, readings: Sequence[CellReading]
-) -> tuple[str, float, float] | None:
-    """Best single-cell substitution that passes the check digit: (value, cell conf, share).
 
-    ``share`` is its probability among all valid single substitutions; None if none is
-    plausible. Only for full fields (every cell read as a digit).
+def repair_cells(
+    readings: Sequence[CellReading],
+    spell: Callable[[Cells], str],
+    is_valid: Callable[[str], bool],
+) -> tuple[list[str | None], int, float, float] | None:
+    """Best single-cell substitution whose value is valid: (digits, cell, cell prob, share).
+
+    ``spell`` turns the cells' digits into the field's value, ``is_valid`` judges it. Only
+    cells read as a digit are substituted, and only by a digit at least ``REPAIR_MIN_RATIO``
+    as probable as the one read. ``share`` is the substitution's probability among all valid
+    ones; None if none is plausible.
     """
-    check = _CHECKED[kind]
-    top = [r.digit or "" for r in readings]
-    candidates: list[tuple[float, str, float]] = []
+    top = [r.digit for r in readings]
+    candidates: list[tuple[float, int, int, float]] = []
     for i, r in enumerate(readings):
         if len(r.probs) != 10 or r.digit is None:
             continue
@@ -125,59 +135,88 @@ def repair_check_digit(
             ratio = float(r.probs[k]) / p_top
             if str(k) == r.digit or ratio < REPAIR_MIN_RATIO:
                 continue
-            value = "".join([*top[:i], str(k), *top[i + 1 :]])
-            if check(value):
-                candidates.append((ratio, value, float(r.probs[k])))
+            if is_valid(spell([*top[:i], str(k), *top[i + 1 :]])):
+                candidates.append((ratio, i, k, float(r.probs[k])))
     if not candidates:
         return None
     total = sum(c[0] for c in candidates)
-    ratio, value, cell_p = max(candidates)
-    return value, cell_p, ratio / total
+    ratio, index, digit, cell_p = max(candidates)
+    return [*top[:index], str(digit), *top[index + 1 :]], index, cell_p, ratio / total
+
+
+def repair_check_digit(
+    kind: str, readings: Sequence[CellReading]
+) -> tuple[str, float, float] | None:
+    """Best single-cell substitution that passes the check digit: (value, cell conf, share)."""
+    repaired = repair_cells(readings, _joined, _CHECKED[kind])
+    if repaired is None:
+        return None
+    digits, _index, cell_p, share = repaired
+    return _joined(digits), cell_p, share
+
+
+def _joined(digits: Cells) -> str:
+    return "".join(d for d in digits if d is not None)
+
+
+def spell(kind: str, digits: Cells, era_value: str = "") -> str:
+    """A comb field's value from its cells' digits (None = empty cell)."""
+    raw = _joined(digits)
+    if kind == FieldKind.DATE and len(raw) == 8 and not _has_gap(digits):
+        return f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+    if kind == FieldKind.WAREKI_DATE:
+        if not raw:
+            return ""
+        if len(raw) == 6 and not _has_gap(digits) and era_value:
+            return f"{era_value}{raw[:2]}.{raw[2:4]}.{raw[4:]}"
+        return f"{era_value}{raw}"
+    return raw
+
+
+def _validity(field: FieldGeometry) -> Callable[[str], bool]:
+    def is_valid(value: str) -> bool:
+        return not validate(field.kind, value, required=False, days_ahead=field.days_ahead)
+
+    return is_valid
 
 
 def assemble_comb(
     field: FieldGeometry, readings: Sequence[CellReading], era: marks_module.MarkDecision | None
 ) -> Reading:
     """One comb field's Reading from its cells (and the era decision for wareki_date)."""
-    digits = [r.digit for r in readings]
+    digits: list[str | None] = [r.digit for r in readings]
     confs = [float(r.confidence) for r in readings]
     notes: list[str] = []
     confidence = _product(confs)
     if _has_gap(digits):
         notes.append("gap")
         confidence *= GAP_PENALTY
-    raw = "".join(d for d in digits if d is not None)
     kind = field.kind
-    value = raw
-    if kind in _CHECKED and len(raw) == field.cells and raw:
-        if not _CHECKED[kind](raw):
-            repaired = repair_check_digit(kind, readings)
-            if repaired is not None:
-                value, cell_p, share = repaired
-                changed = next(i for i, (a, b) in enumerate(zip(raw, value, strict=True)) if a != b)
-                # The changed cell now holds the alternative digit, with its probability.
-                confidence *= cell_p / max(confs[changed], 1e-9) * share
-                confidence = min(confidence, REPAIR_CAP)
-                notes.append("check_digit_repaired")
-            else:
-                confidence = min(confidence, CHECK_FAIL_CAP)
-                notes.append("check_digit_failed")
-    elif kind == FieldKind.DATE and len(raw) == 8 and not _has_gap(digits):
-        value = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
-    elif kind == FieldKind.WAREKI_DATE:
-        value, confidence = _wareki(raw, digits, confidence, era, notes)
-    cell_values = [d or "" for d in digits]
-    if value != raw and len(value) == len(raw):
-        # A repaired check digit: the cells spell the value, not the raw reading.
-        filled = iter(value)
-        cell_values = [next(filled) if d else "" for d in cell_values]
+    era_value = era.value if era is not None else ""
+    if kind == FieldKind.WAREKI_DATE:
+        confidence = _wareki(_joined(digits), digits, confidence, era, notes)
+    value = spell(kind, digits, era_value)
+    is_valid = _validity(field)
+    if value and not is_valid(value):
+        checked = kind in _CHECKED
+        repaired = repair_cells(readings, lambda ds: spell(kind, ds, era_value), is_valid)
+        if repaired is not None:
+            digits, changed, cell_p, share = repaired
+            value = spell(kind, digits, era_value)
+            # The changed cell now holds the alternative digit, with its probability.
+            confidence *= cell_p / max(confs[changed], 1e-9) * share
+            confidence = min(confidence, REPAIR_CAP)
+            notes.append("check_digit_repaired" if checked else "repaired")
+        else:
+            confidence = min(confidence, CHECK_FAIL_CAP)
+            notes.append("check_digit_failed" if checked else "invalid")
     return Reading(
         value,
         float(np.clip(confidence, 0.0, 1.0)),
         cell_confidences=tuple(confs),
         engine=DIGITS_ENGINE,
         notes=tuple(notes),
-        cell_values=tuple(cell_values),
+        cell_values=tuple(d or "" for d in digits),
     )
 
 
@@ -187,20 +226,21 @@ def _wareki(
     confidence: float,
     era: marks_module.MarkDecision | None,
     notes: list[str],
-) -> tuple[str, float]:
+) -> float:
+    """A wareki field's confidence: the cells' times the era's (the value is ``spell``'s)."""
     era_value = era.value if era is not None else ""
     era_conf = era.confidence if era is not None else 0.0
     if not raw:
         # Nothing written in the cells: blank, unless an era is circled among several.
         if era is not None and era_value and era.scores:
             notes.append("era_without_date")
-            return "", confidence * (1.0 - era_conf)
-        return "", confidence
+            return confidence * (1.0 - era_conf)
+        return confidence
     if len(raw) == 6 and not _has_gap(digits) and era_value:
-        return f"{era_value}{raw[:2]}.{raw[2:4]}.{raw[4:]}", confidence * era_conf
+        return confidence * era_conf
     if not era_value:
         notes.append("era_unknown")
-    return f"{era_value}{raw}", min(confidence * era_conf, CHECK_FAIL_CAP)
+    return min(confidence * era_conf, CHECK_FAIL_CAP)
 
 
 # --------------------------------------------------------------------------- page

@@ -7,7 +7,13 @@ Canonical forms:
 - mynumber: 12 ASCII digits; corporate_number: 13; digits: one or more ASCII digits;
   postal_code: exactly 7 digits; phone: 10-11 digits starting with 0; amount: digits
   without separators and no leading zero except "0" itself;
-- wareki_date: "R07.12.01"; date: "2025-12-01";
+- wareki_date: "R07.12.01"; date: "2025-12-01"; both must be real calendar days inside their
+  era, from 1873-01-01 (the Gregorian calendar's adoption) and no later than ``days_ahead``
+  days after today (default ``DEFAULT_DAYS_AHEAD``, about a year: a form is filled in now,
+  so a date further ahead is a misreading, e.g. 令和67年; a field that legitimately looks
+  further ahead declares its own window in the form definition);
+- phone: also a possible Japanese number (``yomitoru.lib.phone_number``: 10 digits for a
+  fixed line and 0120, 11 for 020/050/070/080/090/0800);
 - checkbox: "1" / "0"; choice: one of the printed option values;
 - katakana: full-width katakana, ー, ・ and single spaces; text_ja: any text;
 - empty: "" (valid unless the field is required).
@@ -27,7 +33,10 @@ from dataclasses import dataclass
 import jaconv
 
 from forms_catalog.kinds import FieldKind
-from yomitoru.lib import corporate_number, mynumber, wareki
+from yomitoru.lib import corporate_number, mynumber, phone_number, salary_income, wareki
+
+# A date may lie at most this many days after today unless its field declares otherwise.
+DEFAULT_DAYS_AHEAD = 366
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,12 @@ MESSAGES: dict[str, str] = {
     "amount_format": "金額は区切りなしの数字で入力してください（先頭に0は付けません）。",
     "postal_format": "郵便番号は7桁の数字で入力してください。",
     "phone_format": "電話番号は0から始まる10桁または11桁の数字で入力してください。",
+    "phone_length": "電話番号の桁数が番号の種類と合いません（固定電話は10桁、携帯電話は11桁）。",
     "date_format": "日付の形式が正しくありません。",
     "date_invalid": "存在しない日付です。",
+    "date_too_far_ahead": "日付が先すぎます（この項目に記入できる期間を超えています）。",
+    "date_too_early": "明治6年より前の日付は受け付けません（旧暦の日付のため）。",
+    "employment_income_mismatch": "給与所得控除後の金額が支払金額から求めた額と一致しません。",
     "katakana_format": "全角カタカナで入力してください。",
     "checkbox_format": "チェック欄の値が正しくありません。",
     "choice_unknown": "選択肢にない値です。",
@@ -135,19 +148,56 @@ def _normalize_katakana(value: str) -> str:
 
 
 def validate(
-    kind: str, value: str, *, required: bool, options: list[str] | None = None
+    kind: str,
+    value: str,
+    *,
+    required: bool,
+    options: list[str] | None = None,
+    days_ahead: int | None = None,
+    today: datetime.date | None = None,
 ) -> list[ValidationError]:
     """Errors for ``normalize(kind, value)``; empty list when it is valid.
 
     An empty value is valid unless ``required``. For ``choice``, ``options`` are the allowed
-    option values; when it is None the value is not checked against a list.
+    option values; when it is None the value is not checked against a list. A date must lie
+    no later than ``days_ahead`` (default ``DEFAULT_DAYS_AHEAD``) days after ``today``
+    (default: today in the project's time zone).
     """
     canonical = normalize(kind, value)
     if canonical == "":
         return [error("required")] if required else []
     if kind == FieldKind.CHOICE:
         return _check_choice(canonical, options)
-    return _CHECKS.get(kind, _no_check)(canonical)
+    errors = _CHECKS.get(kind, _no_check)(canonical)
+    if not errors and kind in _DATE_KINDS:
+        errors = _check_window(_parsed_date(kind, canonical), days_ahead, today)
+    return errors
+
+
+def _parsed_date(kind: str, canonical: str) -> datetime.date:
+    """The date of a canonical value that passed its kind's check."""
+    if kind == FieldKind.WAREKI_DATE:
+        return wareki.parse(canonical).to_date()
+    return datetime.date.fromisoformat(canonical)
+
+
+def latest_plausible(days_ahead: int | None, today: datetime.date | None = None) -> datetime.date:
+    """The last date a field may hold: ``days_ahead`` (default about a year) after today."""
+    from django.utils import timezone
+
+    start = today if today is not None else timezone.localdate()
+    ahead = DEFAULT_DAYS_AHEAD if days_ahead is None else days_ahead
+    return start + datetime.timedelta(days=ahead)
+
+
+def _check_window(
+    date: datetime.date, days_ahead: int | None, today: datetime.date | None
+) -> list[ValidationError]:
+    if date < wareki.GREGORIAN_ADOPTION:
+        return [error("date_too_early")]
+    if date > latest_plausible(days_ahead, today):
+        return [error("date_too_far_ahead")]
+    return []
 
 
 def _no_check(value: str) -> list[ValidationError]:
@@ -177,6 +227,12 @@ def _pattern_check(pattern: re.Pattern[str], code: str) -> Callable[[str], list[
         return [] if pattern.fullmatch(value) else [error(code)]
 
     return check
+
+
+def _check_phone(value: str) -> list[ValidationError]:
+    if not _PHONE.fullmatch(value):
+        return [error("phone_format")]
+    return [] if phone_number.is_valid(value) else [error("phone_length")]
 
 
 def _check_date(value: str) -> list[ValidationError]:
@@ -219,7 +275,7 @@ _CHECKS: dict[str, Callable[[str], list[ValidationError]]] = {
     FieldKind.DIGITS: _pattern_check(_DIGITS, "digits_format"),
     FieldKind.AMOUNT: _pattern_check(_AMOUNT, "amount_format"),
     FieldKind.POSTAL_CODE: _pattern_check(_POSTAL, "postal_format"),
-    FieldKind.PHONE: _pattern_check(_PHONE, "phone_format"),
+    FieldKind.PHONE: _check_phone,
     FieldKind.DATE: _check_date,
     FieldKind.WAREKI_DATE: _check_wareki,
     FieldKind.KATAKANA: _pattern_check(_KATAKANA, "katakana_format"),
@@ -276,12 +332,52 @@ def birth_not_after_application(
 CROSS_FIELD_RULES: list[CrossFieldRule] = [birth_not_after_application]
 
 
+def employment_income_agrees(salary: str, income: str) -> bool | None:
+    """Does 給与所得控除後の金額 ``income`` follow from 支払金額 ``salary`` by the national table?
+
+    None when either is empty or not a valid amount (nothing to compare). A blank income box
+    with a salary is not judged either: the form may leave it to the municipality.
+    """
+    pair = [normalize(FieldKind.AMOUNT, v) for v in (salary, income)]
+    if any(v == "" or validate(FieldKind.AMOUNT, v, required=True) for v in pair):
+        return None
+    return int(pair[1]) in salary_income.possible_employment_incomes(int(pair[0]))
+
+
+def employment_income_pairs(
+    values: dict[str, str], salary_fields: dict[str, str]
+) -> dict[tuple[str, str], bool]:
+    """(income key, salary key) -> whether they agree, for every declared pair both filled.
+
+    ``salary_fields`` maps an income field's key to the key of the 支払金額 it follows from,
+    as the form definition declares it (``FieldDefinition.salary_field``).
+    """
+    judged: dict[tuple[str, str], bool] = {}
+    for income_key, salary_key in salary_fields.items():
+        if income_key not in values or salary_key not in values:
+            continue
+        agrees = employment_income_agrees(values[salary_key], values[income_key])
+        if agrees is not None:
+            judged[(income_key, salary_key)] = agrees
+    return judged
+
+
 def validate_cross_fields(
-    values: dict[str, str], kinds: dict[str, str]
+    values: dict[str, str],
+    kinds: dict[str, str],
+    salary_fields: dict[str, str] | None = None,
 ) -> dict[str, list[ValidationError]]:
-    """Errors from every rule in ``CROSS_FIELD_RULES``, keyed by field; only keys with errors."""
+    """Errors from every rule in ``CROSS_FIELD_RULES`` and the declared pairs, keyed by field.
+
+    A declared 支払金額 / 給与所得控除後の金額 pair that disagrees puts the error on both
+    fields: either may be the one misread. Only keys with errors are returned.
+    """
     merged: dict[str, list[ValidationError]] = {}
     for rule in CROSS_FIELD_RULES:
         for key, errors in rule(values, kinds).items():
             merged.setdefault(key, []).extend(errors)
+    for pair, agrees in employment_income_pairs(values, salary_fields or {}).items():
+        if not agrees:
+            for key in pair:
+                merged.setdefault(key, []).append(error("employment_income_mismatch"))
     return merged

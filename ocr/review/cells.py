@@ -273,7 +273,7 @@ def _settle(reading: ExtractedField, user: User) -> str:
         return ""
     d = reading.definition
     value = normalize(d.kind, "".join(ch for ch in reading.ocr_cells if ch != EMPTY))
-    if validate(d.kind, value, required=d.required):
+    if validate(d.kind, value, required=d.required, days_ahead=d.days_ahead):
         return "invalid"
     status = F.CONFIRMED if value == reading.ocr_value else F.CORRECTED
     move_field(reading, status)

@@ -18,7 +18,7 @@ from forms_catalog.kinds import FieldKind
 from ocr.disclosure import CROP_MARGIN, field_extent, shown_value
 from ocr.models import Document, ExtractedField
 from ocr.pipeline.postal import is_postal_code, suggestion
-from ocr.pipeline.validate import describe
+from ocr.pipeline.validate import describe, latest_plausible
 from ocr.postal_codes import candidates_for
 
 # A cell whose digit the recogniser was less sure of than this is marked on the crop.
@@ -98,6 +98,8 @@ class FieldRow:
     choices: list[str] = field(default_factory=list)
     # An address's areas of its postal code (Japan Post): {"label": area, "fill": value}.
     areas: list[dict[str, str]] = field(default_factory=list)
+    # A date's last plausible day (ISO), for the screen's own check; "" for other kinds.
+    latest: str = ""
 
 
 def field_rows(
@@ -147,11 +149,18 @@ def field_rows(
                 and reading.pending_entry_by_id == user_id
             ),
             choices=[str(o["value"]) for o in d.options] if d.kind == FieldKind.CHOICE else [],
+            latest=_latest(d.kind, d.days_ahead),
         )
         if waiting and d.postal_code_field:
             row.areas = postal_areas(row.value, shown.get(d.postal_code_field, ""))
         (asks if waiting else others).append(row)
     return asks, others
+
+
+def _latest(kind: str, days_ahead: int | None) -> str:
+    if kind not in (FieldKind.DATE, FieldKind.WAREKI_DATE):
+        return ""
+    return latest_plausible(days_ahead).isoformat()
 
 
 def postal_areas(address: str, postal_code: str) -> list[dict[str, str]]:

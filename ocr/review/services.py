@@ -322,7 +322,13 @@ def _check_value(field: ExtractedField, value: str) -> str:
     definition = field.definition
     options = [o["value"] for o in definition.options] if definition.kind == "choice" else None
     normalized = normalize(definition.kind, value)
-    errors = validate(definition.kind, normalized, required=definition.required, options=options)
+    errors = validate(
+        definition.kind,
+        normalized,
+        required=definition.required,
+        options=options,
+        days_ahead=definition.days_ahead,
+    )
     if errors:
         raise ReviewRefused(errors[0].code, errors[0].message)
     return normalized

@@ -156,9 +156,11 @@ def _check_messages() -> dict[str, str]:
         "corporate": describe("corporate_check_digit"),
         "postal": describe("postal_format"),
         "phone": describe("phone_format"),
+        "phone-length": describe("phone_length"),
         "amount": describe("amount_format"),
         "digits": describe("digits_format"),
         "date": describe("date_invalid"),
+        "date-ahead": describe("date_too_far_ahead"),
         "undecided": _("Decide this field first (Enter accepts it)."),
     }
 

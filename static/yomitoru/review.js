@@ -2,15 +2,43 @@
 //
 // Enter accepts the field's value (as read, or as typed) and goes to the next field; Tab
 // moves as usual; Ctrl+Enter saves and opens the next document; Esc gives the document
-// back. Values are checked as the clerk types (check digits, dates, required) and again on
-// the server. Effort is counted here and sent with each save: keystrokes, and active
+// back. Values are checked as the clerk types (check digits, dates in their era and in the
+// field's window up to data-latest, phone lengths, required) and again on the server. Effort is counted here and sent with each save: keystrokes, and active
 // seconds (a second counts when a key or the mouse moved in the last IDLE_SECONDS).
 (function () {
   "use strict";
   const IDLE_SECONDS = 10;
   const HEARTBEAT_SECONDS = 60;
 
-  const ERAS = { M: 1867, T: 1911, S: 1925, H: 1988, R: 2018 };
+  // Era boundaries as in yomitoru/lib/wareki.py: [first day, last day] (ISO), none for 令和.
+  const ERAS = {
+    M: ["1868-01-25", "1912-07-29"],
+    T: ["1912-07-30", "1926-12-24"],
+    S: ["1926-12-25", "1989-01-07"],
+    H: ["1989-01-08", "2019-04-30"],
+    R: ["2019-05-01", "9999-12-31"],
+  };
+  // Before 明治6年1月1日 Japan kept the lunisolar calendar (as the server refuses them).
+  const GREGORIAN_ADOPTION = "1873-01-01";
+  // Japanese numbering (yomitoru/lib/phone_number.py): the total length by the prefix.
+  const ELEVEN_DIGIT_PREFIXES = ["020", "050", "070", "080", "090"]; // 0800 is within 080
+
+  function phoneLength(digits) {
+    if (digits.length < 3 || digits[0] !== "0" || digits[1] === "0") return 0;
+    if (digits[2] === "0") return ELEVEN_DIGIT_PREFIXES.includes(digits.slice(0, 3)) ? 11 : 0;
+    return 10;
+  }
+
+  function iso(y, m, d) {
+    return String(y).padStart(4, "0") + "-" + String(m).padStart(2, "0") + "-" + String(d).padStart(2, "0");
+  }
+
+  // "" when the (existing) date lies in the field's window, else the message to show.
+  function windowMessage(day, latest, messages) {
+    if (day < GREGORIAN_ADOPTION) return messages.date;
+    if (latest && day > latest) return messages.dateAhead;
+    return "";
+  }
 
   function myNumberOk(digits) {
     if (!/^\d{12}$/.test(digits) || /^0+$/.test(digits)) return false;
@@ -45,7 +73,7 @@
   }
 
   // Returns "" when the value is acceptable, else a message (Japanese, set on the page).
-  function check(kind, required, raw) {
+  function check(kind, required, raw, latest) {
     const value = toHalf(raw.trim());
     const messages = document.getElementById("review-messages").dataset;
     if (!value) return required ? messages.required : "";
@@ -58,19 +86,26 @@
       case "postal_code":
         return /^\d{7}$/.test(digits) ? "" : messages.postal;
       case "phone":
-        return /^0\d{9,10}$/.test(digits) ? "" : messages.phone;
+        if (!/^0\d{9,10}$/.test(digits)) return messages.phone;
+        return phoneLength(digits) === digits.length ? "" : messages.phoneLength;
       case "amount":
         return /^(0|[1-9]\d*)$/.test(digits) ? "" : messages.amount;
       case "digits":
         return /^\d+$/.test(digits) ? "" : messages.digits;
       case "date": {
         const m = value.match(/^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/);
-        return m && dateExists(+m[1], +m[2], +m[3]) ? "" : messages.date;
+        if (!m || !dateExists(+m[1], +m[2], +m[3])) return messages.date;
+        return windowMessage(iso(+m[1], +m[2], +m[3]), latest, messages);
       }
       case "wareki_date": {
         const m = value.match(/^([MTSHR])(\d{2})\.(\d{2})\.(\d{2})$/);
         if (!m || +m[2] < 1) return messages.date;
-        return dateExists(ERAS[m[1]] + Number(m[2]), +m[3], +m[4]) ? "" : messages.date;
+        const [first, last] = ERAS[m[1]];
+        const year = Number(first.slice(0, 4)) + Number(m[2]) - 1;
+        if (!dateExists(year, +m[3], +m[4])) return messages.date;
+        const day = iso(year, +m[3], +m[4]);
+        if (day < first || day > last) return messages.date;
+        return windowMessage(day, latest, messages);
       }
       default:
         return "";
@@ -99,7 +134,9 @@
 
     function validate(input) {
       const row = rowOf(input);
-      const message = check(row.dataset.kind, row.dataset.required === "1", input.value);
+      const message = check(
+        row.dataset.kind, row.dataset.required === "1", input.value, row.dataset.latest || ""
+      );
       const out = row.querySelector(".review-check");
       row.classList.toggle("invalid", Boolean(message));
       input.setAttribute("aria-invalid", message ? "true" : "false");

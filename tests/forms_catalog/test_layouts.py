@@ -234,7 +234,8 @@ def test_to_dict_is_the_export_shape() -> None:
     spec = get_layout("furusato-onestop").field("birth_date")
     d = spec.to_dict()
     assert set(d) == {"key", "label", "kind", "page", "x", "y", "w", "h", "cells", "sensitive",
-                      "required", "options", "export_column", "postal_code_field"}  # fmt: skip
+                      "required", "options", "export_column", "postal_code_field",
+                      "days_ahead", "salary_field"}  # fmt: skip
     assert d["kind"] == "wareki_date" and d["cells"] == 6
     assert {"value", "label", "x", "y", "w", "h"} == set(d["options"][0])
 

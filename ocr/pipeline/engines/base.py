@@ -25,6 +25,8 @@ class FieldGeometry:
     cells: int = 0
     options: tuple[dict, ...] = ()
     page: int = 1
+    # A date field's window: how many days after today it may lie (None: the default).
+    days_ahead: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> FieldGeometry:
@@ -38,6 +40,7 @@ class FieldGeometry:
             cells=data.get("cells", 0),
             options=tuple(data.get("options", ())),
             page=data.get("page", 1),
+            days_ahead=data.get("days_ahead"),
         )
 
 
