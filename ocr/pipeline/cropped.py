@@ -6,7 +6,9 @@ A crop has no blank form to difference against, so one is synthesised from the c
    well above G and B, as ``line_masks`` has them) and, for 1 px rules washed out by blur and
    JPEG, anything clearly below the paper level or pinker than the paper.
 2. ``estimate_skew`` turns the rule mask through small angles and keeps the one whose row
-   profile is sharpest (the long horizontal rules lined up); ``deskew`` turns the crop upright
+   profile is sharpest (the long horizontal rules lined up); ``deskew`` turns the crop, laid
+   on a margin of its own paper (``pad_with_paper``: the cell cleaner normalises the paper
+   level over a box reaching past the frame, and outside the image counts as white), upright
    on a canvas large enough to keep its corners. A tight crop of a 12-cell strip skewed by 1°
    climbs 14 px across its width: no row holds a rule from end to end until it is turned.
 3. ``find_frame`` takes the outermost long horizontal rules (row projection of a directional
@@ -73,6 +75,7 @@ BRIDGE = 5  # px of a broken rule (JPEG, faint ink, a crossing stroke) closed be
 MAX_SKEW = 3.0  # degrees searched either way
 SKEW_STEP = 0.2  # coarse step of the search, degrees (then refined to a quarter)
 MIN_SKEW = 0.05  # a turn smaller than this is not worth resampling the crop for
+PAPER_PAD = 24  # px of the crop's paper laid around it before reading
 GUESSED_CAP = 0.02  # confidence of a comb read without any cell border seen
 
 
@@ -206,12 +209,21 @@ def estimate_skew(image: np.ndarray) -> float:
     return float(fine[int(np.argmax(scores))])
 
 
+def _paper_colour(image: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(np.percentile(image[..., i], 90)) for i in range(image.shape[2]))
+
+
+def pad_with_paper(image: np.ndarray, pad: int) -> np.ndarray:
+    """The crop on a larger sheet of its own paper colour, ``pad`` px on every side."""
+    paper = _paper_colour(image)
+    return cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper)
+
+
 def deskew(image: np.ndarray, angle: float) -> np.ndarray:
     """The crop turned by ``angle`` on a canvas that keeps its corners, padded with paper."""
     if abs(angle) < MIN_SKEW:
         return image
-    paper = tuple(float(np.percentile(image[..., i], 90)) for i in range(image.shape[2]))
-    return _turn(image, angle, paper, expand=True)
+    return _turn(image, angle, _paper_colour(image), expand=True)
 
 
 def find_frame(image: np.ndarray) -> Frame | None:
@@ -299,9 +311,14 @@ class Comb:
 
 
 def find_comb(image: np.ndarray, kind: str, cells: int) -> Comb:
-    """Turn the crop upright and find its frame and (for comb kinds) its cell borders."""
+    """Turn the crop upright and find its frame and (for comb kinds) its cell borders.
+
+    The crop is first laid on PAPER_PAD px of its own paper: ``comb_cells`` cleans a box
+    reaching past the frame, and what lies outside an image counts as white (255) paper,
+    which would stop the paper level of a tight crop being normalised like a page's.
+    """
     angle = estimate_skew(image)
-    upright = deskew(image, angle)
+    upright = deskew(pad_with_paper(image, PAPER_PAD), angle)
     frame = find_frame(upright)
     if frame is None or kind not in COMB_KINDS or cells < 1:
         return Comb(upright, frame, angle, (), 0)
@@ -317,7 +334,7 @@ def border_positions(comb: Comb, crop_shape: tuple[int, ...]) -> list[float]:
         return []
     h, w = crop_shape[:2]
     uh, uw = comb.image.shape[:2]
-    # Inverse of ``deskew``: the upright canvas is the crop turned about its centre.
+    # Inverse of ``deskew``: the upright canvas is the padded crop turned about its centre.
     back = cv2.getRotationMatrix2D((uw / 2.0, uh / 2.0), -comb.angle, 1.0)
     back[0, 2] -= (uw - w) / 2.0
     back[1, 2] -= (uh - h) / 2.0

@@ -90,7 +90,8 @@ def test_upright_crop_is_not_resampled():
     strip = _strip(6, "red", 2, 0.0, (66, 78))
     comb = cropped.find_comb(strip.crop, strip.kind, 12)
     assert abs(comb.angle) < cropped.MIN_SKEW
-    assert comb.image.shape == strip.crop.shape
+    pad = 2 * cropped.PAPER_PAD
+    assert comb.image.shape == (strip.crop.shape[0] + pad, strip.crop.shape[1] + pad, 3)
 
 
 @needs_model
