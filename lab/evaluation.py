@@ -170,7 +170,8 @@ def _score(
             kind=d.kind,
             truth=expected,
             value=j.value,
-            raw_confidence=reading.confidence if reading else 0.0,
+            # What judge calibrated (a confirmed salary pair's score, not the engine's).
+            raw_confidence=j.raw_confidence,
             confidence=j.confidence,
             valid=not j.errors,
             auto_accepted=j.status == "auto_accepted",

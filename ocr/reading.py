@@ -68,6 +68,8 @@ class Judgement:
     errors: tuple[str, ...]
     status: str
     cell_values: tuple[str, ...] = ()
+    # The score that was calibrated: the engine's, or a confirmed pair's (fit maps on this).
+    raw_confidence: float = 0.0
 
 
 @lru_cache(maxsize=16)
@@ -168,6 +170,7 @@ def judge(
             confidence=confidence,
             cell_confidences=reading.cell_confidences if reading else (),
             cell_values=reading.cell_values if reading else (),
+            raw_confidence=raw[d.key] if reading else 0.0,
             errors=tuple(errors),
             status=route(d.kind, confidence, errors, thresholds),
         )

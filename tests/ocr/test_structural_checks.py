@@ -226,6 +226,9 @@ def test_a_salary_pair_that_agrees_confirms_both_readings() -> None:
         assert not out[key].errors
         assert out[key].confidence > alone[key].confidence
     assert out["payment_amount"].confidence == out["income_after_deduction"].confidence
+    # The evaluation fits the calibration on the score judge calibrated.
+    assert out["payment_amount"].raw_confidence == pytest.approx(1 - 0.3 * 0.4)
+    assert alone["payment_amount"].raw_confidence == 0.7
 
 
 def test_a_salary_pair_that_disagrees_sends_both_to_review() -> None:
