@@ -55,15 +55,16 @@ test-packages:
 
 # A .venv whose pip does not run (created without python3-venv, base Python gone) is made
 # again; a failed creation removes what it left, so the next run does not take it for done.
-# Requirements are installed when .installed is missing or older than a requirements file.
+# Requirements are installed when .installed is missing or older than any requirements*.txt
+# (requirements-dev.txt includes requirements-train.txt: the fine-tuning test trains with torch).
 venv: system-packages
 	@if ! $(PY) -m pip --version >/dev/null 2>&1; then \
 	  echo "Creating $(VENV)"; \
 	  rm -rf $(VENV); \
 	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; \
 	fi
-	@if [ ! -e $(VENV)/.installed ] || [ requirements.txt -nt $(VENV)/.installed ] \
-	    || [ requirements-dev.txt -nt $(VENV)/.installed ]; then \
+	@if [ ! -e $(VENV)/.installed ] \
+	    || [ -n "$$(find requirements*.txt -newer $(VENV)/.installed)" ]; then \
 	  echo "Installing requirements-dev.txt into $(VENV) (pip)"; \
 	  $(PY) -m pip install -q --upgrade pip && \
 	  $(PY) -m pip install -q -r requirements-dev.txt && \

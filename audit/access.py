@@ -30,6 +30,8 @@ class Access(models.TextChoices):
     # An act, not the document status "Exported" (出力済): its own msgctxt, its own words.
     EXPORT = "export", pgettext_lazy("access kind", "Exported")
     EXPORT_REFUSED = "export_refused", _("Export refused")
+    # Verified digit cells of non-sensitive fields, for the recogniser (ocr.training_cells).
+    TRAINING_EXPORT = "training_export", _("Exported training cells")
     SEARCH_MYNUMBER = "search_mynumber", _("Searched by My Number")
     AUDIT_VIEW = "audit_view", _("Viewed audit log")
     AUDIT_EXPORT = "audit_export", _("Exported audit log")

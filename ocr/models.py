@@ -347,6 +347,14 @@ class ExtractedField(NamesItsAct, models.Model):
         verbose_name = _("extracted field")
         verbose_name_plural = _("extracted fields")
         ordering = ["document", "definition__order"]
+        # Model-wide, not per form type: a training set takes the cells of every form type,
+        # and holds no document. Nobody but a superuser has it until granted.
+        permissions = [
+            (
+                "export_training_cells",
+                _("Can export verified digit cells of non-sensitive fields as a training set"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["document", "definition"], name="extractedfield_one_per_definition"

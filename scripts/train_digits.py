@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -160,6 +161,9 @@ def make_augmented(
     for _ in range(copies):
         for part in np.array_split(np.arange(len(images)), procs):
             jobs.append((images[part], labels[part], seed * 100_003 + len(jobs)))
+    if procs <= 1:
+        res = [_worker(job) for job in jobs]
+        return np.concatenate([r[0] for r in res]), np.concatenate([r[1] for r in res])
     # spawn, not fork: a forked child of a process that ran OpenMP/torch threads can deadlock.
     with multiprocessing.get_context("spawn").Pool(procs) as pool:
         res = pool.map(_worker, jobs)
@@ -230,18 +234,26 @@ def calib_accuracy(model) -> str:
     return ", ".join(parts)
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, log: list[str]):
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    seed: int,
+    log: list[str],
+    model=None,  # torch.nn.Module to go on training (fine-tuning); a new one when None
+    lr: float = 3e-3,
+):
     import torch
     import torch.nn.functional as F
 
     torch.manual_seed(seed)
-    model = build_model()
+    model = build_model() if model is None else model
     xt = torch.from_numpy(x).float().div_(255.0).unsqueeze(1)
     yt = torch.from_numpy(y)
     bs = 128
     steps = epochs * ((len(xt) + bs - 1) // bs)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     g = torch.Generator().manual_seed(seed)
     for ep in range(epochs):
         model.train()
@@ -390,9 +402,12 @@ def train_member(args: argparse.Namespace, seed: int, out: Path) -> dict:
     return info
 
 
-def calibrate(out: Path, members: list[dict]) -> None:
+def calibrate(
+    out: Path, members: list[dict], extra: dict | None = None, limit: int | None = None
+) -> None:
     """Write ``digits.json`` with the temperature fitted on the calibration split, drawn in
-    comb cells like the evaluation."""
+    comb cells like the evaluation (``limit``: its first digits only, for a test's run;
+    ``extra``: more metadata, e.g. the fine-tuning record)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from eval_digits import comb_cells
 
@@ -407,11 +422,13 @@ def calibrate(out: Path, members: list[dict]) -> None:
         "calibration": {"temperature": 1.0},
         "data": dd.data_fingerprint(),
         "members": members,
+        **(extra or {}),
     }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     dg._CACHE.clear()
     rec = dg.DigitRecognizer(out, meta_path)
     cx, cy = dd.load_split("calib")
+    cx, cy = cx[:limit], cy[:limit]
     rng = np.random.default_rng(12345)
     cells, labels = [], []
     for border in ("black", "red"):
@@ -433,10 +450,296 @@ def calibrate(out: Path, members: list[dict]) -> None:
     print(f"temperature {t:.3f}; calib accuracy {meta['calibration']['calib_accuracy']:.4f}")
 
 
-def main() -> None:
+# --------------------------------------------------------------------------- fine-tuning
+
+# Exit code of a fine-tuning whose candidate the gate refused (nothing replaced).
+REFUSED = 2
+REFIT_COMMANDS = (
+    ("scripts/eval_digits.py", "--write-meta"),
+    ("manage.py", "evaluate", "--calibrate", "--samples", "30", "--workers", "2", "--seed", "7"),
+    ("manage.py", "load_thresholds"),
+)
+
+
+def fused_model():  # -> torch.nn.Module
+    """``build_model`` as the ONNX export leaves it: each BatchNorm folded into its conv (a
+    bias), so a shipped member's weights load into it one to one."""
+    import torch.nn as nn
+
+    def block(cin: int, cout: int) -> list:
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU()]
+
+    return nn.Sequential(
+        *block(1, 32),
+        nn.MaxPool2d(2),
+        *block(32, 64),
+        *block(64, 64),
+        nn.MaxPool2d(2),
+        *block(64, 128),
+        *block(128, 128),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Linear(128 * 3 * 3, 10),
+    )
+
+
+def members_from_onnx(path: Path) -> list:
+    """The CNN members of a model (one, or the several a merged graph averages) as torch
+    modules with the model's weights; checked against OpenCV's reading of the same file."""
+    import re
+
+    import onnx
+    import torch
+    from onnx import helper, numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    layers: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    for node in graph.node:
+        if node.op_type not in ("Conv", "Gemm"):
+            continue
+        w, b = weights[node.input[1]], weights[node.input[2]]
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "Gemm" and not attrs.get("transB", 0):
+            w = w.T
+        prefix = re.match(r"(m\d+_)?", node.input[1]).group(0)  # merge_onnx's member prefix
+        layers.setdefault(prefix, []).append((node.op_type, w, b))
+    members = []
+    for params in layers.values():
+        model = fused_model()
+        targets = [m for m in model if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
+        if [p[0] for p in params] != ["Conv"] * 5 + ["Gemm"]:
+            raise ValueError(f"{path} is not this project's digit CNN")
+        with torch.no_grad():
+            for module, (_, w, b) in zip(targets, params, strict=True):
+                if tuple(module.weight.shape) != w.shape:
+                    raise ValueError(f"{path}: layer shape {w.shape} is not this CNN's")
+                module.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)))
+                module.bias.copy_(torch.from_numpy(b))
+        members.append(model.eval())
+    x = np.random.default_rng(0).random((7, 1, 28, 28)).astype(np.float32)
+    net = cv2.dnn.readNetFromONNX(str(path))
+    net.setInput(x)
+    with torch.no_grad():
+        mine = np.mean([m(torch.from_numpy(x)).numpy() for m in members], axis=0)
+    diff = float(np.abs(net.forward() - mine).max())
+    if diff > 1e-3:
+        raise ValueError(f"{path}: members read back differ from the model ({diff:.1e})")
+    return members
+
+
+def read_training_set(path: Path):  # -> (ocr.training_cells.TrainingCells, header dict)
+    """Decrypt a set from ``manage.py export_training_cells`` with this instance's keys
+    (DATA_DIR's, as the server's)."""
+    import os
+
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yomitoru.settings")
+        import django
+
+        django.setup()
+    from ocr.training_cells import unpack_training_set
+
+    return unpack_training_set(path.read_bytes())
+
+
+def fine_tune_data(
+    cells: np.ndarray, labels: np.ndarray, args: argparse.Namespace
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The verified cells (repeated ``--cell-repeat`` times) mixed with the handwritten
+    training split (``--replay`` of them, plus ``--copies`` augmented copies drawn in comb
+    cells), so the members learn the town's hands without forgetting the others'."""
+    rx, ry = (np.asarray(a) for a in dd.load_split("train"))
+    rng = np.random.default_rng(args.seeds[0])
+    if args.replay is not None and args.replay < len(ry):
+        pick = rng.choice(len(ry), args.replay, replace=False)
+        rx, ry = rx[pick], ry[pick]
+    xs = [rx, np.repeat(cells, args.cell_repeat, axis=0)]
+    ys = [ry, np.repeat(labels, args.cell_repeat)]
+    if args.copies > 0 and len(ry):
+        ax, ay = make_augmented(rx, ry, args.copies, args.seeds[0], args.procs)
+        xs.append(ax)
+        ys.append(ay)
+    return np.concatenate(xs), np.concatenate(ys), len(ry)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The candidate against the current model on the same evaluation cells."""
+
+    current_errors: int
+    candidate_errors: int
+    digits: int
+
+    @property
+    def accepted(self) -> bool:
+        """Accepted when it loses no accuracy: no more errors on the same cells."""
+        return self.candidate_errors <= self.current_errors
+
+    def accuracy(self, errors: int) -> float:
+        return 1.0 - errors / self.digits if self.digits else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "digits": self.digits,
+            "current_errors": self.current_errors,
+            "candidate_errors": self.candidate_errors,
+            "current_accuracy": round(self.accuracy(self.current_errors), 5),
+            "candidate_accuracy": round(self.accuracy(self.candidate_errors), 5),
+            "accepted": self.accepted,
+        }
+
+    def report(self) -> str:
+        return (
+            f"gate (evaluation split in comb cells, {self.digits} digits): current "
+            f"{self.accuracy(self.current_errors):.4%} ({self.current_errors} errors), "
+            f"candidate {self.accuracy(self.candidate_errors):.4%} "
+            f"({self.candidate_errors} errors): "
+            + ("accepted" if self.accepted else "REFUSED (it would lose accuracy)")
+        )
+
+
+def acceptance_gate(current: Path, candidate: Path, *, limit: int | None = None) -> GateResult:
+    """Both models read the same held-out cells: the evaluation split drawn in comb cells at
+    200/300/600 dpi with black and red borders, as ``eval_digits.evaluate`` measures it.
+    ``limit`` takes the first digits of each source only: for the gate's own test."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from eval_digits import comb_sets, read_digits
+
+    # A file rewritten under the same name must be read again, not taken from the cache.
+    dg._CACHE.clear()
+    readers = [dg.DigitRecognizer(p, p.with_suffix(".json")) for p in (current, candidate)]
+    errors, digits = [0, 0], 0
+    for _source, _dpi, _border, cells, labels in comb_sets(
+        "eval", (300.0, 200.0, 600.0), limit=limit
+    ):
+        digits += len(labels)
+        for i, reader in enumerate(readers):
+            errors[i] += int((read_digits(reader, cells)[0] != labels).sum())
+    dg._CACHE.clear()
+    return GateResult(errors[0], errors[1], digits)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def install_model(candidate: Path, out: Path, backup_dir: Path) -> Path | None:
+    """Copy the accepted candidate (.onnx and .json) to ``out``; the model it replaces is
+    kept in ``backup_dir`` (returned), to go back to."""
+    backup = None
+    if out.exists():
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        backup = backup_dir / f"replaced-{stamp}.onnx"
+        shutil.copyfile(out, backup)
+        if out.with_suffix(".json").exists():
+            shutil.copyfile(out.with_suffix(".json"), backup.with_suffix(".json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(candidate.with_suffix(".json"), out.with_suffix(".json"))
+    shutil.copyfile(candidate, out)
+    return backup
+
+
+def fine_tune(args: argparse.Namespace) -> int:
+    """Fine-tune ``--base``'s members on a verified-cell set, gate, install: the exit code."""
+    cells, header = read_training_set(args.fine_tune)
+    if not len(cells):
+        print("the training set holds no cells", file=sys.stderr)
+        return 1
+    print(f"training set: {len(cells)} verified cells {header.get('by_kind')}", flush=True)
+    members = members_from_onnx(args.base)
+    x, y, replayed = fine_tune_data(cells.images, cells.labels, args)
+    print(
+        f"fine-tuning {len(members)} member(s) of {args.base.name} on {len(x)} samples "
+        f"({len(cells)} cells x{args.cell_repeat}, {replayed} training digits, "
+        f"{args.copies} augmented copies), {args.epochs} epoch(s) at lr {args.lr}",
+        flush=True,
+    )
+    args.work.mkdir(parents=True, exist_ok=True)
+    candidate = args.work / "fine-tune-candidate.onnx"
+    paths, infos = [], []
+    for i, member in enumerate(members):
+        log: list[str] = []
+        t0 = time.time()
+        tuned = train(x, y, args.epochs, args.seeds[0] + i, log, model=member, lr=args.lr)
+        path = args.work / f"fine-tune-member{i}.onnx"
+        diff = export_onnx(tuned, path)
+        paths.append(path)
+        infos.append({"log": log, "seconds": round(time.time() - t0), "opencv_diff": diff})
+    if len(paths) == 1:
+        shutil.copyfile(paths[0], candidate)
+    else:
+        merge_onnx(paths, candidate)
+    base_meta = json.loads(args.base.with_suffix(".json").read_text("utf-8"))
+    record = {
+        "base_sha256": _sha256(args.base),
+        "cells": len(cells),
+        "cells_by_kind": header.get("by_kind"),
+        "set_created_at": header.get("created_at"),
+        "cell_repeat": args.cell_repeat,
+        "replayed_training_digits": replayed,
+        "copies": args.copies,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "members": infos,
+    }
+    history = [*base_meta.get("fine_tuning", []), record]
+    t0 = time.time()
+    calibrate(
+        candidate,
+        base_meta.get("members", []),
+        extra={"fine_tuning": history},
+        limit=args.calib_limit,
+    )
+    t1 = time.time()
+    gate = acceptance_gate(args.base, candidate, limit=args.gate_limit)
+    print(f"{gate.report()} (calibration {t1 - t0:.0f}s, gate {time.time() - t1:.0f}s)", flush=True)
+    if not gate.accepted:
+        print(
+            f"nothing replaced: {args.out} is unchanged; the refused candidate is {candidate}",
+            file=sys.stderr,
+        )
+        return REFUSED
+    meta = json.loads(candidate.with_suffix(".json").read_text("utf-8"))
+    meta["fine_tuning"][-1]["gate"] = gate.as_dict()
+    candidate.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    backup = install_model(candidate, args.out, args.work)
+    print(f"installed {args.out}" + (f" (the model it replaced: {backup})" if backup else ""))
+    return refit(args)
+
+
+def refit(args: argparse.Namespace) -> int:
+    """The calibration and thresholds belong to the model: print (or run, ``--refit``) the
+    commands that fit them again with the model now installed."""
+    commands = [[sys.executable, str(ROOT / c[0]), *c[1:]] for c in REFIT_COMMANDS]
+    if args.out.resolve() != dg.MODEL_PATH.resolve():
+        print(
+            f"the model was written to {args.out}, not the reader's {dg.MODEL_PATH}: copy it "
+            "(with its .json) there, then refit the calibration and thresholds:"
+        )
+    elif args.refit:
+        for command in commands:
+            print("running:", " ".join(command[1:]), flush=True)
+            subprocess.run(command, check=True, cwd=ROOT)
+        print("restart the workers (qcluster) and the web server: each loads the model once")
+        return 0
+    else:
+        print("now refit the calibration and thresholds for it (same DATA_DIR as the server):")
+    for command in commands:
+        print("  python " + " ".join(command[1:]))
+    print("then restart the workers (qcluster) and the web server: each loads the model once")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--copies", type=int, default=8, help="augmented copies of each sample")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--copies", type=int, help="augmented copies of each sample (8; fine-tune 1)")
+    ap.add_argument("--epochs", type=int, help="epochs (12; fine-tune 2)")
     ap.add_argument("--font-repeat", type=int, default=3)
     ap.add_argument("--semeion-repeat", type=int, default=3, help="times each Semeion digit")
     ap.add_argument("--seeds", type=int, nargs="+", default=[4, 5], help="one member per seed")
@@ -448,10 +751,25 @@ def main() -> None:
         "--members", type=Path, nargs="+", help="merge these trained member .onnx, no training"
     )
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
-    args = ap.parse_args()
+    tuning = ap.add_argument_group("fine-tuning on cells from manage.py export_training_cells")
+    tuning.add_argument("--fine-tune", type=Path, metavar="ENCRYPTED_FILE")
+    tuning.add_argument("--base", type=Path, default=dg.MODEL_PATH, help="the model to improve")
+    tuning.add_argument("--lr", type=float, default=3e-4, help="peak learning rate")
+    tuning.add_argument("--cell-repeat", type=int, default=4, help="times each verified cell")
+    tuning.add_argument("--replay", type=int, help="training digits mixed in (default: all)")
+    tuning.add_argument("--refit", action="store_true", help="run the refit commands after")
+    # Tests only: a subset of the calibration / evaluation split, to run in seconds.
+    tuning.add_argument("--calib-limit", type=int, help=argparse.SUPPRESS)
+    tuning.add_argument("--gate-limit", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    fine = args.fine_tune is not None
+    args.copies = args.copies if args.copies is not None else (1 if fine else 8)
+    args.epochs = args.epochs if args.epochs is not None else (2 if fine else 12)
     import torch
 
     torch.set_num_threads(args.threads)
+    if fine:
+        return fine_tune(args)
     if args.members:
         paths = args.members
         infos = [json.loads(p.with_suffix(".json").read_text("utf-8")) for p in paths]
@@ -465,11 +783,12 @@ def main() -> None:
         merge_onnx(paths, args.out)
     calibrate(args.out, infos)
     if args.no_eval:
-        return
+        return 0
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "eval_digits.py"), "--write-meta"], check=True
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
