@@ -86,11 +86,10 @@ def dropout_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image.copy()
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    b, g, r = (image[..., i].astype(np.int16) for i in range(3))
-    red = (r >= RED_MIN_R) & (r - np.maximum(g, b) >= RED_MIN_EXCESS)
-    out = gray.copy()
-    out[red] = np.maximum(gray[red], image[..., 2][red])
-    return out
+    b, g, r = cv2.split(image)
+    # uint8 arithmetic saturates at 0, which is below RED_MIN_EXCESS like any negative excess.
+    red = (r >= RED_MIN_R) & (cv2.subtract(r, cv2.max(g, b)) >= RED_MIN_EXCESS)
+    return np.where(red, cv2.max(gray, r), gray)
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -101,8 +100,11 @@ def is_colour(image: np.ndarray, spread: int = COLOUR_SPREAD) -> bool:
     """True when the crop carries colour (a colour scan), False for a greyscale scan."""
     if image.ndim == 2:
         return False
-    channels = image.astype(np.int16)
-    chroma = channels.max(axis=2) - channels.min(axis=2)
+    # Per-pixel max - min of the channels with OpenCV on uint8 (never negative): the same
+    # values as numpy's max/min over the channel axis, ~5x faster (numpy reduces a 3-long
+    # last axis slowly, and this runs for every field crop).
+    b, g, r = cv2.split(image)
+    chroma = cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r))
     return bool(np.percentile(chroma, 99.5) > spread)
 
 

@@ -75,6 +75,25 @@ def test_dropout_gray_drops_red_keeps_ink():
     assert gray[0, 2] == 255
 
 
+def test_dropout_gray_and_is_colour_match_their_numpy_definitions():
+    # Computed with OpenCV on uint8 for speed; the definitions, in signed numpy arithmetic,
+    # must give the same pixels and decisions (greyish crops decide near the spread too).
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, (37, 53, 3), dtype=np.uint8) for _ in range(20)]
+    for spread in range(0, 60, 3):
+        base = rng.integers(150, 256, (40, 60, 1))
+        images.append(np.clip(base + rng.integers(0, spread + 1, (40, 60, 3)), 0, 255))
+    for image in [i.astype(np.uint8) for i in images]:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        b, g, r = (image[..., i].astype(np.int16) for i in range(3))
+        red = (r >= cells.RED_MIN_R) & (r - np.maximum(g, b) >= cells.RED_MIN_EXCESS)
+        expected = gray.copy()
+        expected[red] = np.maximum(gray[red], image[..., 2][red])
+        assert np.array_equal(cells.dropout_gray(image), expected)
+        chroma = image.astype(np.int16).max(axis=2) - image.astype(np.int16).min(axis=2)
+        assert cells.is_colour(image) == (np.percentile(chroma, 99.5) > cells.COLOUR_SPREAD)
+
+
 def test_crop_pads_outside_the_page_with_paper():
     image = np.zeros((10, 10), np.uint8)
     out = cells.crop(image, cells.Box(-5, -5, 10, 10))

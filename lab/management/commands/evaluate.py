@@ -79,6 +79,9 @@ class Command(BaseCommand):
             "seconds_per_page_single_process": result.seconds / max(result.pages, 1),
             "pages_per_second": result.pages / wall if wall else 0.0,
             "workers": workers,
+            "peak_rss_mib_per_worker": [kb / 1024 for kb in result.peak_rss_kb],
+            "stages_ms_per_page": result.stages.table(result.pages),
+            "load_average": list(_load_average()),
             "kinds": summarise(result),
         }
 
@@ -89,15 +92,17 @@ class Command(BaseCommand):
         workers = max(1, opts["workers"])
         with tempfile.TemporaryDirectory() as folder:
             if workers > 1:
-                # Forked processes must not share this process's database connections.
+                # Forked readers must not share this process's database connections.
                 connections.close_all()
+            # Drawn in child processes (which do not touch the database) even for one reader,
+            # so that the reader's peak memory is its own, not the generator's.
             corpus = generate_corpus(
                 opts["forms"],
                 opts["samples"],
                 split=split,
                 seed=opts["seed"],
                 folder=Path(folder),
-                workers=workers,
+                workers=max(2, workers),
             )
             started = time.perf_counter()
             if workers == 1:
@@ -146,12 +151,34 @@ class Command(BaseCommand):
             self.stdout.write(f"  always reviewed (target not met): {', '.join(missing)}")
 
 
+def _load_average() -> tuple[float, float, float]:
+    """The machine's 1/5/15-minute load: wall-clock figures mean little on a busy machine."""
+    try:
+        import os
+
+        return os.getloadavg()
+    except OSError:  # pragma: no cover - not on Linux
+        return (0.0, 0.0, 0.0)
+
+
+def stage_lines(report: dict) -> list[str]:
+    """The per-stage table (CPU and wall ms per page) and each worker's peak memory."""
+    lines = ["| stage | CPU ms/page | wall ms/page |", "|---|---:|---:|"]
+    for name, row in report["stages_ms_per_page"].items():
+        lines.append(f"| {name} | {row['cpu_ms']:.0f} | {row['wall_ms']:.0f} |")
+    rss = ", ".join(f"{mib:.0f}" for mib in report["peak_rss_mib_per_worker"])
+    load = " ".join(f"{x:.2f}" for x in report["load_average"])
+    return [*lines, "", f"peak RSS per worker: {rss} MiB; load average at the end: {load}"]
+
+
 def markdown(report: dict) -> str:
     lines = [
         f"split: {report['split']}, {report['pages']} pages "
         f"({report['unaligned_pages']} not aligned), "
         f"{report['seconds_per_page_single_process']:.2f} s/page in one process, "
         f"{report['pages_per_second']:.2f} pages/s with {report['workers']} worker(s)",
+        "",
+        *stage_lines(report),
         "",
         "| kind | fields | accuracy | per digit | straight-through | residual error "
         "| Tesseract fields | Tesseract per digit |",
