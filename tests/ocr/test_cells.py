@@ -105,3 +105,26 @@ def test_box_ink_is_zero_for_printed_matter():
     reference = _comb_reference(BLACK)
     page = PageImages(reference.copy(), reference)
     assert cells.box_ink(page, cells.Box.of(COMB)) == 0.0
+
+
+def test_comb_cells_do_not_bridge_two_digits_beside_a_black_border():
+    """Two strokes ending close to the same black border from either side stay apart.
+
+    Healing across the rule would join them with a bar (a 0 beside a 0 then reads as 9 and 6).
+    """
+    reference = _comb_reference(BLACK)
+    rgb = np.ascontiguousarray(reference[..., ::-1])
+    for x0, x1 in ((70, 96), (104, 130)):  # the border is at x=100, 3 px wide
+        alpha = np.zeros((20, 70), np.float32)
+        cv2.line(alpha, (x0 - 60, 10), (x1 - 60, 10), 1.0, 5, cv2.LINE_AA)
+        composite(rgb, alpha, 60, 70, BLUE_INK)
+    page = PageImages(np.ascontiguousarray(rgb[..., ::-1]), reference)
+    first, second, _ = cells.comb_cells(page, COMB)
+    # cell 0's crop starts 2 + 12 % of a cell width left of x=40; the border is at x=100.
+    mx = max(2, round(cells.CELL_MARGIN_X * COMB.w / COMB.cells))
+    my = max(2, round(cells.CELL_MARGIN_Y * COMB.h))
+    row = 80 - (COMB.y - my)
+    gap = first[row - 2 : row + 3, 100 - (COMB.x - mx) - 1 : 100 - (COMB.x - mx) + 2]
+    assert gap.min() > 200  # paper where the rule was: no bar between the strokes
+    assert first[row, 80 - (COMB.x - mx)] < 128  # while the strokes themselves are kept
+    assert second[row, 115 - (100 - mx)] < 128
