@@ -107,7 +107,9 @@ class ExportSummary:
     fields: int = 0
     documents: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
-    # Fields left out: written cells not matching the digits, page not stored or not aligned.
+    # Fields left out: left blank (nothing to learn), written cells not matching the digits,
+    # page not stored or not aligned.
+    blank: int = 0
     mismatched: int = 0
     no_page: int = 0
     truncated: bool = False
@@ -118,6 +120,7 @@ class ExportSummary:
             "fields": self.fields,
             "documents": self.documents,
             "by_kind": dict(sorted(self.by_kind.items())),
+            "skipped_blank": self.blank,
             "skipped_mismatched": self.mismatched,
             "skipped_no_page": self.no_page,
             "truncated": self.truncated,
@@ -228,6 +231,9 @@ def collect_training_cells(
             taken = 0
             for reading in by_document.get(document.pk, []):
                 definition = reading.definition
+                if not verified_digits(definition.kind, reading.final_value):
+                    summary.blank += 1
+                    continue
                 page = pages.get(definition.page)
                 if page is None:
                     summary.no_page += 1

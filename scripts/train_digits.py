@@ -515,8 +515,8 @@ def members_from_onnx(path: Path) -> list:
             for module, (_, w, b) in zip(targets, params, strict=True):
                 if tuple(module.weight.shape) != w.shape:
                     raise ValueError(f"{path}: layer shape {w.shape} is not this CNN's")
-                module.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)))
-                module.bias.copy_(torch.from_numpy(b))
+                module.weight.copy_(torch.from_numpy(np.array(w, np.float32)))
+                module.bias.copy_(torch.from_numpy(np.array(b, np.float32)))
         members.append(model.eval())
     x = np.random.default_rng(0).random((7, 1, 28, 28)).astype(np.float32)
     net = cv2.dnn.readNetFromONNX(str(path))

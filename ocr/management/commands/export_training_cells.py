@@ -61,8 +61,9 @@ class Command(BaseCommand):
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.by_kind.items()))
         self.stdout.write(
             f"{summary.cells} cells of {summary.fields} fields ({summary.documents} documents; "
-            f"{kinds}) written encrypted to {out}; left out: {summary.mismatched} fields whose "
-            f"written cells do not match their digits, {summary.no_page} without a stored page"
+            f"{kinds}) written encrypted to {out}; left out: {summary.blank} blank fields, "
+            f"{summary.mismatched} fields whose written cells do not match their digits, "
+            f"{summary.no_page} without a stored page"
             + ("; stopped at --max-cells" if summary.truncated else "")
         )
 
