@@ -35,8 +35,9 @@ from lab.evaluation import generate_corpus  # noqa: E402
 from ocr.intake import configured_limits  # noqa: E402
 from ocr.models import PostalArea  # noqa: E402
 from ocr.pipeline.ingest import inspect, iter_pages  # noqa: E402
-from ocr.pipeline.postal import ERROR_CODES  # noqa: E402
+from ocr.pipeline.postal import ERROR_CODES, levenshtein  # noqa: E402
 from ocr.pipeline.validate import normalize  # noqa: E402
+from ocr.postal_data import all_areas  # noqa: E402
 from ocr.reading import default_engine, judge, read_scan  # noqa: E402
 from ocr.routing import current_thresholds, load_thresholds  # noqa: E402
 from ocr.storage import decode_image, encode_page  # noqa: E402
@@ -81,8 +82,9 @@ def main() -> None:
             after = judge(definitions, scan.readings, scan.unaligned, thresholds)
             truth = {k: normalize(kinds[k], sample.truth.get(k, "")) for k in keys}
             for key in keys:
+                area = _true_area(truth, key, linked)
                 for way, judged in (("before", before), ("after", after)):
-                    _count(rows[f"{key} {way}"], judged[key], truth[key])
+                    _count(rows[f"{key} {way}"], judged[key], truth[key], area)
             for d in linked:
                 flags = set(after[d.key].errors) & set(ERROR_CODES.values())
                 outcome = next(iter(flags), "")
@@ -91,14 +93,21 @@ def main() -> None:
                 both_right = all(before[k].value == truth[k] for k in (d.key, d.postal_code_field))
                 outcomes[f"{outcome} ({'read right' if both_right else 'misread'})"] += 1
     print(f"{FORM}, eval split, {args.samples} forms, seed {args.seed}")
-    print("| field | check | accuracy | straight-through | wrong among auto-accepted |")
-    print("|---|---|---:|---:|---:|")
+    print(
+        "| field | check | accuracy (whole field) | characters right | area spelt right "
+        "| straight-through | wrong among auto-accepted |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for name, c in rows.items():
         key, way = name.split()
-        accepted = c["accepted"]
+        n, accepted = c["fields"], c["accepted"]
+        chars = 1 - c["char_errors"] / max(c["chars"], 1)
+        areas = c["areas"]
+        area = f"{c['area_right'] / areas:.1%} ({c['area_right']}/{areas})" if areas else ""
         print(
-            f"| {key} | {way} | {c['right'] / c['fields']:.1%} ({c['right']}/{c['fields']}) "
-            f"| {accepted / c['fields']:.1%} | {c['wrong_accepted']} of {accepted} |"
+            f"| {key} | {way} | {c['right'] / n:.1%} ({c['right']}/{n}) | {chars:.1%} "
+            f"| {area} | {accepted / n:.1%} "
+            f"| {c['wrong_accepted']} of {accepted} |"
         )
     print()
     print("what the check did (before it, were both fields read right?):")
@@ -106,10 +115,26 @@ def main() -> None:
         print(f"  {outcome}: {count}")
 
 
-def _count(counter: Counter[str], judged: object, truth: str) -> None:
+def _true_area(truth: dict[str, str], key: str, linked: list) -> str:
+    """The area the true address begins with (Japan Post's spelling); "" for other fields."""
+    for d in linked:
+        if d.key == key:
+            code = truth[d.postal_code_field]
+            areas = [a.prefecture + a.city + a.town for a in all_areas() if a.code == code]
+            return max((a for a in areas if truth[key].startswith(a)), key=len, default="")
+    return ""
+
+
+def _count(counter: Counter[str], judged: object, truth: str, area: str) -> None:
     value, status = judged.value, judged.status  # type: ignore[attr-defined]
     counter["fields"] += 1
     counter["right"] += value == truth
+    # Characters right: 1 - edit distance / length of the truth, summed over fields.
+    counter["chars"] += len(truth)
+    counter["char_errors"] += min(levenshtein(truth, value), len(truth))
+    if area:
+        counter["areas"] += 1
+        counter["area_right"] += value.startswith(area)
     if status == "auto_accepted":
         counter["accepted"] += 1
         counter["wrong_accepted"] += value != truth

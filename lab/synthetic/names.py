@@ -89,7 +89,9 @@ GIRL_GIVEN: tuple[tuple[str, str], ...] = (
     ("結菜", "ユイナ"),
 )
 
-# Fictional municipality (the form's addressee is always the applicant's own city).
+# The fictional municipality addresses were drawn from. Addresses are now real areas of Japan
+# Post's dictionary (household.make_place), which still draws from these so that every other
+# value of a seeded form stays as it was.
 PREFECTURES: tuple[str, ...] = ("見本県", "試験県", "模擬県")
 CITIES: tuple[str, ...] = ("見本市", "試験市", "例示市", "架空市", "模擬市")
 TOWNS: tuple[str, ...] = (
