@@ -225,9 +225,11 @@ def generate_corpus(
 
 
 def read_corpus(
-    corpus: list[Sample], thresholds: dict[str, float], baseline_fields: int = 0
+    corpus: list[Sample], thresholds: dict[str, dict[str, float]], baseline_fields: int = 0
 ) -> RunResult:
     """Read every scan the whole way and score every field against its truth.
+
+    ``thresholds`` maps a form code to its kinds' thresholds (``current_thresholds(code)``).
 
     Each stage's CPU and wall time is recorded (``result.stages``), and the process's peak
     memory at the end (``result.peak_rss_kb``).
@@ -252,7 +254,12 @@ def read_corpus(
         with clock.stage("scan"):
             scan = read_scan(form_types[sample.code], images, engine, definitions[sample.code])
         with clock.stage("judge"):
-            judged = judge(definitions[sample.code], scan.readings, scan.unaligned, thresholds)
+            judged = judge(
+                definitions[sample.code],
+                scan.readings,
+                scan.unaligned,
+                thresholds.get(sample.code, {}),
+            )
         result.seconds += time.perf_counter() - started
         result.pages += 1
         result.unaligned += len(scan.unaligned)
@@ -319,6 +326,18 @@ def _baseline(
         counts[1] += total
 
 
+def _summary(rows: list[FieldResult]) -> dict[str, float]:
+    accepted = [r for r in rows if r.auto_accepted]
+    wrong_accepted = sum(1 for r in accepted if not r.correct)
+    return {
+        "fields": len(rows),
+        "accuracy": sum(r.correct for r in rows) / len(rows),
+        "straight_through": len(accepted) / len(rows),
+        "residual_error": wrong_accepted / len(accepted) if accepted else 0.0,
+        "wrong_accepted": wrong_accepted,
+    }
+
+
 def summarise(result: RunResult) -> dict[str, dict[str, float]]:
     """Per kind: fields, accuracy, straight-through, residual error, per-digit, baseline."""
     by_kind: dict[str, list[FieldResult]] = {}
@@ -326,15 +345,7 @@ def summarise(result: RunResult) -> dict[str, dict[str, float]]:
         by_kind.setdefault(f.kind, []).append(f)
     table = {}
     for kind, rows in sorted(by_kind.items()):
-        accepted = [r for r in rows if r.auto_accepted]
-        wrong_accepted = sum(1 for r in accepted if not r.correct)
-        entry = {
-            "fields": len(rows),
-            "accuracy": sum(r.correct for r in rows) / len(rows),
-            "straight_through": len(accepted) / len(rows),
-            "residual_error": wrong_accepted / len(accepted) if accepted else 0.0,
-            "wrong_accepted": wrong_accepted,
-        }
+        entry = _summary(rows)
         if kind in result.cells and result.cells[kind][1]:
             entry["per_digit"] = result.cells[kind][0] / result.cells[kind][1]
         hits = result.baseline.get(kind)
@@ -348,6 +359,29 @@ def summarise(result: RunResult) -> dict[str, dict[str, float]]:
     return table
 
 
+def summarise_by_form(result: RunResult) -> dict[str, dict[str, dict[str, float]]]:
+    """Per form, per kind: the same measures as ``summarise`` (a pooled figure can hide one
+    form that reads a kind worse: black comb borders, smaller cells), with per-digit for combs.
+    """
+    by_form: dict[str, dict[str, list[FieldResult]]] = {}
+    for f in result.fields:
+        by_form.setdefault(f.form, {}).setdefault(f.kind, []).append(f)
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for form, kinds in sorted(by_form.items()):
+        for kind, rows in sorted(kinds.items()):
+            entry = _summary(rows)
+            if kind in COMB_KINDS:
+                right, total = 0, 0
+                for r in rows:
+                    if r.truth:
+                        hit, count = _cell_matches(kind, r.truth, r.value)
+                        right, total = right + hit, total + count
+                if total:
+                    entry["per_digit"] = right / total
+            table.setdefault(form, {})[kind] = entry
+    return table
+
+
 def fit_calibration(result: RunResult) -> dict[str, dict[str, float]]:
     by_kind: dict[str, tuple[list[float], list[bool]]] = {}
     for f in result.fields:
@@ -357,7 +391,11 @@ def fit_calibration(result: RunResult) -> dict[str, dict[str, float]]:
     return {kind: fit_platt(raws, oks) for kind, (raws, oks) in by_kind.items()}
 
 
-def choose_thresholds(result: RunResult, min_accepted: int = 30) -> dict[str, dict[str, float]]:
+# One measured threshold (ocr.routing.save_thresholds); "threshold" None = always reviewed.
+ThresholdRow = dict[str, float | None]
+
+
+def choose_thresholds(result: RunResult, min_accepted: int = 30) -> dict[str, ThresholdRow]:
     """Per kind, the lowest threshold whose accepted fields stay within the target error.
 
     Only valid readings can be accepted (routing demands it), so only they are counted. A kind
@@ -365,28 +403,63 @@ def choose_thresholds(result: RunResult, min_accepted: int = 30) -> dict[str, di
     always reviewed by a person.
     """
     chosen = {}
-    kinds = sorted({f.kind for f in result.fields})
-    for kind in kinds:
-        target = TARGET_ERROR.get(kind, DEFAULT_TARGET_ERROR)
-        rows = sorted(
-            (f for f in result.fields if f.kind == kind and f.valid),
-            key=lambda f: f.confidence,
-            reverse=True,
-        )
-        best = None
-        wrong = 0
-        for count, row in enumerate(rows, start=1):
-            wrong += not row.correct
-            at_boundary = count == len(rows) or rows[count].confidence < row.confidence
-            if at_boundary and count >= min_accepted and wrong / count <= target:
-                best = (row.confidence, wrong / count, count)
-        if best is not None:
-            total = sum(1 for f in result.fields if f.kind == kind)
-            chosen[kind] = {
-                "threshold": best[0],
-                "target_error": target,
-                "residual_error": best[1],
-                "straight_through": best[2] / total,
-                "sample_fields": total,
-            }
+    for kind in sorted({f.kind for f in result.fields}):
+        rows = [f for f in result.fields if f.kind == kind]
+        row = _lowest_threshold(kind, rows, min_accepted)
+        if row is not None:
+            chosen[kind] = row
     return chosen
+
+
+def choose_form_thresholds(
+    result: RunResult, pooled: dict[str, ThresholdRow], min_accepted: int = 30
+) -> dict[str, dict[str, ThresholdRow]]:
+    """Form thresholds where a form's residual error at its kind's threshold is over target.
+
+    The form's own fields then choose its threshold as ``choose_thresholds`` does; when none
+    meets the target on that form, the row's threshold is None: always reviewed there.
+    """
+    forms: dict[str, dict[str, ThresholdRow]] = {}
+    for kind, kind_row in pooled.items():
+        target = TARGET_ERROR.get(kind, DEFAULT_TARGET_ERROR)
+        for form in sorted({f.form for f in result.fields if f.kind == kind}):
+            rows = [f for f in result.fields if f.kind == kind and f.form == form]
+            threshold = kind_row["threshold"]
+            if threshold is None:
+                continue
+            accepted = [f for f in rows if f.valid and f.confidence >= threshold]
+            wrong = sum(1 for f in accepted if not f.correct)
+            if not accepted or wrong / len(accepted) <= target:
+                continue
+            own = _lowest_threshold(kind, rows, min_accepted)
+            forms.setdefault(form, {})[kind] = own or {
+                "threshold": None,
+                "target_error": target,
+                "residual_error": wrong / len(accepted),
+                "straight_through": 0.0,
+                "sample_fields": len(rows),
+            }
+    return forms
+
+
+def _lowest_threshold(
+    kind: str, fields: list[FieldResult], min_accepted: int
+) -> ThresholdRow | None:
+    target = TARGET_ERROR.get(kind, DEFAULT_TARGET_ERROR)
+    rows = sorted((f for f in fields if f.valid), key=lambda f: f.confidence, reverse=True)
+    best = None
+    wrong = 0
+    for count, row in enumerate(rows, start=1):
+        wrong += not row.correct
+        at_boundary = count == len(rows) or rows[count].confidence < row.confidence
+        if at_boundary and count >= min_accepted and wrong / count <= target:
+            best = (row.confidence, wrong / count, count)
+    if best is None:
+        return None
+    return {
+        "threshold": best[0],
+        "target_error": target,
+        "residual_error": best[1],
+        "straight_through": best[2] / len(fields),
+        "sample_fields": len(fields),
+    }

@@ -585,13 +585,19 @@ class OcrRun(models.Model):
 class KindThreshold(models.Model):
     """The confidence a field kind must clear to be auto-accepted, with how it was measured.
 
-    Set from the evaluation (``manage.py evaluate --save-thresholds``): the lowest threshold at
-    which the residual error (auto-accepted but wrong) on the project's evaluation split stays
-    within its target. A kind without a row is never auto-accepted.
+    Set from the calibration (``manage.py evaluate --calibrate``): the lowest threshold at which
+    the residual error (auto-accepted but wrong) on the calibration split stays within its
+    target. A kind without a row is never auto-accepted.
+
+    A row with a ``form_code`` overrides the kind's row for that form type alone: set where the
+    form's own residual error at the kind's threshold is above the target (its borders, cell
+    size or handwriting space make it read worse). Its ``threshold`` is None when no threshold
+    meets the target on that form: the kind is then always reviewed there.
     """
 
-    kind = models.CharField(_("kind"), max_length=32, unique=True)
-    threshold = models.FloatField(_("threshold"))
+    kind = models.CharField(_("kind"), max_length=32)
+    form_code = models.CharField(_("form type code"), max_length=64, blank=True, default="")
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
     target_error = models.FloatField(_("target residual error"))
     residual_error = models.FloatField(_("measured residual error"))
     straight_through = models.FloatField(_("measured straight-through rate"))
@@ -602,10 +608,14 @@ class KindThreshold(models.Model):
     class Meta:
         verbose_name = _("auto-accept threshold")
         verbose_name_plural = _("auto-accept thresholds")
-        ordering = ["kind"]
+        ordering = ["kind", "form_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "form_code"], name="one_threshold_per_form")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} ≥ {self.threshold:.3f}"
+        shown = "–" if self.threshold is None else f"≥ {self.threshold:.3f}"
+        return f"{self.kind}{'@' + self.form_code if self.form_code else ''} {shown}"
 
 
 class ReviewItem(Document):

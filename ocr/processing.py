@@ -123,7 +123,8 @@ def _read_document(document: Document, engine: Engine, run: OcrRun) -> dict:
         dict(engine_versions()) if isinstance(engine, PageReader) else {"engine": engine.name}
     )
     run.save(update_fields=["engine_versions"])
-    judged = judge(definitions, scan.readings, scan.unaligned, current_thresholds())
+    thresholds = current_thresholds(document.form_type.code)
+    judged = judge(definitions, scan.readings, scan.unaligned, thresholds)
     _store_fields(document, definitions, judged, bool(scan.unaligned))
     return {
         **scan.timings_ms,

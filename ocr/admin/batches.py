@@ -348,6 +348,7 @@ class KindThresholdAdmin(ReadOnlyAdmin):
 
     list_display = (
         "kind_label",
+        "form_shown",
         "threshold_shown",
         "target_shown",
         "residual_shown",
@@ -364,8 +365,14 @@ class KindThresholdAdmin(ReadOnlyAdmin):
         except ValueError:
             return obj.kind
 
+    @admin.display(description=_("form type"), ordering="form_code")
+    def form_shown(self, obj: KindThreshold) -> str:
+        return obj.form_code or str(_("every form type"))
+
     @admin.display(description=_("threshold"), ordering="threshold")
     def threshold_shown(self, obj: KindThreshold) -> str:
+        if obj.threshold is None:
+            return str(_("always reviewed"))
         return f"{obj.threshold:.3f}"
 
     @admin.display(description=_("target residual error"))

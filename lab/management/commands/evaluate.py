@@ -25,17 +25,19 @@ from forms_catalog.layouts import STANDARD_LAYOUTS
 from lab.evaluation import (
     RunResult,
     Sample,
+    choose_form_thresholds,
     choose_thresholds,
     fit_calibration,
     generate_corpus,
     read_corpus,
     summarise,
+    summarise_by_form,
 )
 from ocr.pipeline.calibration import apply_map, save_maps
 from ocr.routing import current_thresholds, load_thresholds, save_thresholds
 
 
-def _read_part(args: tuple[list[Sample], dict[str, float], int]) -> RunResult:
+def _read_part(args: tuple[list[Sample], dict[str, dict[str, float]], int]) -> RunResult:
     corpus, thresholds, baseline = args
     return read_corpus(corpus, thresholds, baseline)
 
@@ -56,7 +58,9 @@ class Command(BaseCommand):
         load_standard_catalog()
         load_thresholds()
         split = "calib" if opts["calibrate"] else "eval"
-        thresholds = {} if opts["calibrate"] else current_thresholds()
+        thresholds = (
+            {} if opts["calibrate"] else {code: current_thresholds(code) for code in opts["forms"]}
+        )
         result, wall = self._measure(opts, split, thresholds)
         source = (
             f"evaluate --samples {opts['samples']} --seed {opts['seed']} "
@@ -83,10 +87,11 @@ class Command(BaseCommand):
             "stages_ms_per_page": result.stages.table(result.pages),
             "load_average": list(_load_average()),
             "kinds": summarise(result),
+            "forms": summarise_by_form(result),
         }
 
     def _measure(
-        self, opts: dict, split: str, thresholds: dict[str, float]
+        self, opts: dict, split: str, thresholds: dict[str, dict[str, float]]
     ) -> tuple[RunResult, float]:
         """Generate the scans (not timed), then read them in ``workers`` processes (timed)."""
         workers = max(1, opts["workers"])
@@ -128,7 +133,8 @@ class Command(BaseCommand):
         for f in result.fields:
             f.confidence = apply_map(maps[f.kind], f.raw_confidence)
         chosen = choose_thresholds(result)
-        save_thresholds(chosen, source, timezone.now().isoformat())
+        forms = choose_form_thresholds(result, chosen)
+        save_thresholds(chosen, source, timezone.now().isoformat(), forms)
         load_thresholds()
         self.stdout.write(
             f"calibration fitted on {len(result.fields)} fields ({result.pages} pages)"
@@ -140,11 +146,14 @@ class Command(BaseCommand):
                 f"  straight-through {row['straight_through']:.3f}"
                 f"  ({row['sample_fields']} fields)"
             )
+        for code, kinds in sorted(forms.items()):
+            for kind, row in sorted(kinds.items()):
+                shown = "always reviewed" if row["threshold"] is None else f"{row['threshold']:.3f}"
+                self.stdout.write(f"  {kind:18} on {code}: own threshold {shown}")
         for f in result.fields:
-            kind_row = chosen.get(f.kind)
-            f.auto_accepted = (
-                kind_row is not None and f.valid and f.confidence >= kind_row["threshold"]
-            )
+            routed_by = forms.get(f.form, {}).get(f.kind) or chosen.get(f.kind)
+            threshold = routed_by["threshold"] if routed_by is not None else None
+            f.auto_accepted = threshold is not None and f.valid and f.confidence >= threshold
         self.stdout.write(markdown(self._report(result, "calib", wall, workers)))
         missing = sorted({f.kind for f in result.fields} - set(chosen))
         if missing:
@@ -197,4 +206,21 @@ def markdown(report: dict) -> str:
             f"{row['straight_through']:.1%} | {row['residual_error']:.2%} "
             f"({row['wrong_accepted']}) | {tess} | {tess_digit} |"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *form_lines(report)])
+
+
+def form_lines(report: dict) -> list[str]:
+    """The same measures per form: a pooled figure can hide one form that reads worse."""
+    lines = [
+        "| form | kind | fields | accuracy | per digit | straight-through | residual error |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for form, kinds in report["forms"].items():
+        for kind, row in kinds.items():
+            digit = f"{row['per_digit']:.2%}" if "per_digit" in row else ""
+            lines.append(
+                f"| {form} | {kind} | {row['fields']} | {row['accuracy']:.1%} | {digit} | "
+                f"{row['straight_through']:.1%} | {row['residual_error']:.2%} "
+                f"({row['wrong_accepted']}) |"
+            )
+    return lines

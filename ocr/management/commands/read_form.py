@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, files: list[Path], form: str, **options: Any) -> None:
         form_type, _ = resolve_target(form, None)
         definitions = list(form_type.fields.all())
-        thresholds = current_thresholds()
+        thresholds = current_thresholds(form_type.code)
         engine = default_engine()
         limits = configured_limits()
         for path in files:
