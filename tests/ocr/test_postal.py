@@ -17,6 +17,7 @@ from ocr.pipeline.postal import (
     PostalCandidate,
     check_address,
     raised_confidence,
+    suggestion,
 )
 from ocr.postal_codes import candidates_for, check_addresses, load_postal_codes
 from ocr.postal_data import PackageArea, all_areas
@@ -93,6 +94,14 @@ def test_nothing_to_compare_is_skipped(
 ) -> None:
     check = check_address(code, address, 0.7, candidates)
     assert (check.outcome, check.address, check.confidence) == (SKIPPED, address, 0.7)
+
+
+def test_a_picked_area_replaces_the_beginning_and_keeps_the_rest_as_read() -> None:
+    # What the review screen fills in when the clerk picks the area.
+    misread = "東京部十代田市霞か関3丁目1番"  # too far for a match, but picked by the clerk
+    assert suggestion(misread, KASUMIGASEKI) == "東京都千代田区霞が関3丁目1番"
+    assert suggestion("千代田区霞ヶ関1丁目", KASUMIGASEKI) == "千代田区霞が関1丁目"
+    assert suggestion("", KASUMIGASEKI) == "東京都千代田区霞が関"
 
 
 def _definitions() -> list[FieldDefinition]:
