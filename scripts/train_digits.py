@@ -229,7 +229,7 @@ def calib_accuracy(model) -> str:
     for source in ("semeion", "mnist"):
         x, y = dd.load_split("calib", source)
         with torch.no_grad():
-            pred = model(torch.from_numpy(x).float().div_(255.0).unsqueeze(1)).argmax(1)
+            pred = model(torch.from_numpy(np.array(x)).float().div_(255.0).unsqueeze(1)).argmax(1)
         parts.append(f"calib {source} {float((pred.numpy() == y).mean()):.4f}")
     return ", ".join(parts)
 
