@@ -5,7 +5,9 @@
 - comb kinds (mynumber, corporate_number, digits, amount, postal_code, phone, date,
   wareki_date): the cells of ALL comb fields of the page are cut (``cells.comb_cells``) and
   read by ONE ``read_cells`` call of the digit recogniser, then assembled per field;
-- katakana / text_ja: the text engine (Tesseract by default);
+- katakana: the handwritten katakana line recogniser (``engines/kana.py``, a CTC network
+  trained on synthetic handwriting) by default;
+- text_ja: the text engine (Tesseract by default);
 - checkbox / choice: the mark engine (ink added to the blank reference).
 
 Comb assembly and confidence:
@@ -55,6 +57,7 @@ REPAIR_CAP = 0.5
 REPAIR_MIN_RATIO = 0.02  # an alternative digit this much less likely than the top is implausible
 
 TEXT_KINDS = frozenset({FieldKind.KATAKANA, FieldKind.TEXT_JA})
+KANA_KINDS = frozenset({FieldKind.KATAKANA})
 MARK_KINDS = frozenset({FieldKind.CHECKBOX, FieldKind.CHOICE})
 
 
@@ -88,6 +91,13 @@ def default_text() -> Engine:
     from ocr.pipeline.engines.tesseract import TesseractEngine
 
     return TesseractEngine()
+
+
+@functools.cache
+def default_kana() -> Engine:
+    from ocr.pipeline.engines.kana import KanaRecognizer
+
+    return KanaRecognizer()
 
 
 # --------------------------------------------------------------------------- comb assembly
@@ -253,6 +263,7 @@ def read_page(
     digits: CellReader | None = None,
     text: Engine | None = None,
     marks: Engine | None = None,
+    kana: Engine | None = None,
 ) -> dict[str, Reading]:
     """Read every field of an aligned page; fields of unknown kinds are left out."""
     marks_engine = marks if marks is not None else marks_module.MarkEngine()
@@ -273,7 +284,12 @@ def read_page(
             era = read_era(page, f) if f.kind == FieldKind.WAREKI_DATE and f.options else None
             out[f.key] = assemble_comb(f, results[start : start + count], era)
 
-    text_fields = [f for f in fields if f.kind in TEXT_KINDS]
+    kana_fields = [f for f in fields if f.kind in KANA_KINDS]
+    if kana_fields:
+        kana_engine = kana if kana is not None else default_kana()
+        out.update(kana_engine.read_page(page, kana_fields))
+
+    text_fields = [f for f in fields if f.kind in TEXT_KINDS and f.kind not in KANA_KINDS]
     if text_fields:
         text_engine = text if text is not None else default_text()
         out.update(text_engine.read_page(page, text_fields))
@@ -294,13 +310,17 @@ class PageReader:
         digits: CellReader | None = None,
         text: Engine | None = None,
         marks: Engine | None = None,
+        kana: Engine | None = None,
     ) -> None:
         self.digits = digits
         self.text = text
         self.marks = marks
+        self.kana = kana
 
     def read_page(self, page: PageImages, fields: list[FieldGeometry]) -> dict[str, Reading]:
-        return read_page(page, fields, digits=self.digits, text=self.text, marks=self.marks)
+        return read_page(
+            page, fields, digits=self.digits, text=self.text, marks=self.marks, kana=self.kana
+        )
 
 
 # --------------------------------------------------------------------------- versions
@@ -324,6 +344,7 @@ def engine_versions() -> dict[str, str]:
     Computed once per process (a worker does not change its models while it runs).
     """
     from ocr.pipeline.engines import digits as digits_module
+    from ocr.pipeline.engines import kana as kana_module
     from ocr.pipeline.engines import tesseract as tesseract_module
 
     tessdata = _tessdata_file("jpn")
@@ -335,6 +356,8 @@ def engine_versions() -> dict[str, str]:
         "tesseract_jpn_sha256": _sha256(tessdata) if tessdata else "missing",
         "digits_model_sha256": _sha256(str(digits_module.MODEL_PATH)),
         "digits_meta_sha256": _sha256(str(digits_module.META_PATH)),
+        "kana_model_sha256": _sha256(str(kana_module.MODEL_PATH)),
+        "kana_meta_sha256": _sha256(str(kana_module.META_PATH)),
     }
 
 
