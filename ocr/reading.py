@@ -19,6 +19,7 @@ from ocr.pipeline.calibration import calibrate
 from ocr.pipeline.engines.base import Engine, FieldGeometry, PageImages, Reading
 from ocr.pipeline.read import PageReader
 from ocr.pipeline.validate import (
+    employment_income_confirms,
     employment_income_pairs,
     normalize,
     validate,
@@ -132,9 +133,9 @@ def judge(
     """Normalise, validate (field and cross-field), calibrate and route every field.
 
     A declared 支払金額 / 給与所得控除後の金額 pair that agrees by the national table confirms
-    both readings: they can only both be wrong in a way that still agrees, so each one's raw
-    confidence becomes 1 − (1 − c1)(1 − c2) before calibration. A pair that disagrees is an
-    error on both fields.
+    each reading that a single misread cell could not have left agreeing
+    (``employment_income_confirms``): its raw confidence becomes 1 − (1 − c1)(1 − c2) before
+    calibration. A pair that disagrees is an error on both fields.
     """
     values = {
         d.key: normalize(d.kind, readings[d.key].value) if d.key in readings else ""
@@ -144,9 +145,13 @@ def judge(
     cross = validate_cross_fields(values, {d.key: d.kind for d in definitions}, salary_fields)
     raw = {key: reading.confidence for key, reading in readings.items()}
     for (income, salary), agrees in employment_income_pairs(values, salary_fields).items():
-        if agrees and income in raw and salary in raw:
-            both = 1.0 - (1.0 - raw[income]) * (1.0 - raw[salary])
-            raw[income] = raw[salary] = both
+        if not (agrees and income in raw and salary in raw):
+            continue
+        both = 1.0 - (1.0 - raw[income]) * (1.0 - raw[salary])
+        confirmed = employment_income_confirms(values[salary], values[income])
+        for role, key in (("salary", salary), ("income", income)):
+            if role in confirmed:
+                raw[key] = both
     judged = {}
     for d in definitions:
         reading = readings.get(d.key)

@@ -344,6 +344,37 @@ def employment_income_agrees(salary: str, income: str) -> bool | None:
     return int(pair[1]) in salary_income.possible_employment_incomes(int(pair[0]))
 
 
+def _one_digit_misreads(amount: str) -> list[int]:
+    """Every amount one misread cell away: one digit changed, or the leading digit lost."""
+    out = [int(amount[1:])] if len(amount) > 1 else []
+    for i, digit in enumerate(amount):
+        for other in "0123456789":
+            changed = amount[:i] + other + amount[i + 1 :]
+            if other != digit and (changed[0] != "0" or len(changed) == 1):
+                out.append(int(changed))
+    return out
+
+
+def employment_income_confirms(salary: str, income: str) -> frozenset[str]:
+    """Which of an agreeing pair the other confirms: "salary", "income", both or neither.
+
+    The relation confirms an amount only if no single misread cell of it would still agree:
+    the income follows from the salary, so it is confirmed; but the table steps the salary in
+    1,000-4,000 yen bands below 6,600,000 yen, so a misread last digits of the salary still
+    agree and the salary is then not confirmed. Empty when the pair does not agree.
+    """
+    if not employment_income_agrees(salary, income):
+        return frozenset()
+    s, i = int(normalize(FieldKind.AMOUNT, salary)), int(normalize(FieldKind.AMOUNT, income))
+    possible = salary_income.possible_employment_incomes
+    confirmed = set()
+    if not any(i in possible(other) for other in _one_digit_misreads(str(s))):
+        confirmed.add("salary")
+    if not any(other in possible(s) for other in _one_digit_misreads(str(i))):
+        confirmed.add("income")
+    return frozenset(confirmed)
+
+
 def employment_income_pairs(
     values: dict[str, str], salary_fields: dict[str, str]
 ) -> dict[tuple[str, str], bool]:

@@ -11,7 +11,7 @@ import pytest
 
 from ocr.pipeline import read
 from ocr.pipeline.engines.base import FieldGeometry, Reading
-from ocr.pipeline.validate import validate, validate_cross_fields
+from ocr.pipeline.validate import employment_income_confirms, validate, validate_cross_fields
 from ocr.reading import judge
 from ocr.routing import route
 from yomitoru.lib import salary_income
@@ -210,17 +210,24 @@ def test_an_impossible_reading_is_never_auto_accepted(kind: str, value: str) -> 
     assert route(kind, 1.0, list(out["f"].errors), ALL_ACCEPTED) == "needs_review"
 
 
-def test_a_salary_pair_that_agrees_confirms_both_readings() -> None:
-    definitions = [
-        Definition("payment_amount", "amount"),
-        Definition("income_after_deduction", "amount", salary_field="payment_amount"),
-    ]
-    readings = {
-        "payment_amount": Reading(str(SALARY), 0.7),
-        "income_after_deduction": Reading(str(INCOME), 0.6),
+PAIR_DEFINITIONS = [
+    Definition("payment_amount", "amount"),
+    Definition("income_after_deduction", "amount", salary_field="payment_amount"),
+]
+
+
+def pair_readings(salary: int, income: int) -> dict[str, Reading]:
+    return {
+        "payment_amount": Reading(str(salary), 0.7),
+        "income_after_deduction": Reading(str(income), 0.6),
     }
-    out = judged(definitions, readings)
-    alone = judged([Definition(d.key, d.kind) for d in definitions], readings)
+
+
+def test_a_salary_pair_that_agrees_confirms_both_readings_where_the_table_is_exact() -> None:
+    # 551,000-1,618,999 yen: income = salary − 550,000, one yen for one yen.
+    readings = pair_readings(1_000_000, 450_000)
+    out = judged(PAIR_DEFINITIONS, readings)
+    alone = judged([Definition(d.key, d.kind) for d in PAIR_DEFINITIONS], readings)
     # Both raw scores become 1 − 0.3 × 0.4 = 0.88 before the (increasing) calibration map.
     for key in readings:
         assert not out[key].errors
@@ -231,11 +238,33 @@ def test_a_salary_pair_that_agrees_confirms_both_readings() -> None:
     assert alone["payment_amount"].raw_confidence == 0.7
 
 
+def test_a_salary_in_a_stepped_band_is_not_confirmed_by_its_income() -> None:
+    # 3,600,000-6,599,999 yen: the table steps by 4,000 yen, so a misread last digit of the
+    # salary (4,042,008 for 4,042,000) still agrees: only the income is confirmed.
+    assert validate_confirms("4042000", "4042008") == {"income"}
+    out = judged(PAIR_DEFINITIONS, pair_readings(SALARY, INCOME))
+    assert out["payment_amount"].raw_confidence == 0.7
+    assert out["income_after_deduction"].raw_confidence == pytest.approx(1 - 0.3 * 0.4)
+
+
+def validate_confirms(salary: str, misread: str) -> frozenset[str]:
+    income = str(salary_income.employment_income(int(salary)))
+    assert employment_income_confirms(misread, income) == employment_income_confirms(salary, income)
+    return employment_income_confirms(misread, income)
+
+
+def test_which_side_of_a_pair_is_confirmed() -> None:
+    assert employment_income_confirms("1000000", "450000") == {"salary", "income"}
+    assert employment_income_confirms("7000000", "5200000") == {"income"}  # 0.9 truncates
+    # Over 8.5 million the box may hold the income with or without the 50,000 yen adjustment
+    # (7,050,000 / 7,000,000): one cell apart, so the income is not confirmed.
+    assert employment_income_confirms("9000000", "7050000") == {"salary"}
+    assert employment_income_confirms("1000000", "450001") == frozenset()  # disagrees
+    assert employment_income_confirms("", "450000") == frozenset()
+
+
 def test_a_salary_pair_that_disagrees_sends_both_to_review() -> None:
-    definitions = [
-        Definition("payment_amount", "amount"),
-        Definition("income_after_deduction", "amount", salary_field="payment_amount"),
-    ]
+    definitions = PAIR_DEFINITIONS
     readings = {
         "payment_amount": Reading(str(SALARY), 0.99),
         "income_after_deduction": Reading(str(INCOME - 4000), 0.99),
