@@ -26,9 +26,10 @@ pytestmark = [
 
 FURUSATO = "furusato-onestop"  # dropout-red rules
 KYUYO = "kyuyo-shiharai"  # black rules
-# Train-split handwriting the current model reads right on these seeds: this is about the
-# plumbing; accuracy is measured on the eval split.
-SEED = "read-field-0"
+# Train-split handwriting the current model reads right on these seeds (re-picked when the
+# generator got its handwriting styles): this is about the plumbing; accuracy is measured on
+# the eval split.
+SEED = "read-field-1"
 MARGIN = 10
 
 
