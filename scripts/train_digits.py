@@ -425,7 +425,7 @@ def calibrate(
         **(extra or {}),
     }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    dg._CACHE.clear()
+    dg.networks.forget()
     rec = dg.DigitRecognizer(out, meta_path)
     cx, cy = dd.load_split("calib")
     cx, cy = cx[:limit], cy[:limit]
@@ -610,7 +610,7 @@ def acceptance_gate(current: Path, candidate: Path, *, limit: int | None = None)
     from eval_digits import comb_sets, read_digits
 
     # A file rewritten under the same name must be read again, not taken from the cache.
-    dg._CACHE.clear()
+    dg.networks.forget()
     readers = [dg.DigitRecognizer(p, p.with_suffix(".json")) for p in (current, candidate)]
     errors, digits = [0, 0], 0
     for _source, _dpi, _border, cells, labels in comb_sets(
@@ -619,7 +619,7 @@ def acceptance_gate(current: Path, candidate: Path, *, limit: int | None = None)
         digits += len(labels)
         for i, reader in enumerate(readers):
             errors[i] += int((read_digits(reader, cells)[0] != labels).sum())
-    dg._CACHE.clear()
+    dg.networks.forget()
     return GateResult(errors[0], errors[1], digits)
 
 

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from forms_catalog.kinds import FieldKind
+from ocr.pipeline import cells
 from ocr.pipeline.engines import tesseract
 from ocr.pipeline.engines.base import FieldGeometry, PageImages
 from yomitoru.lib.fonts import load_font
@@ -44,7 +45,7 @@ def test_remove_rules_erases_long_lines_keeps_text():
     image = _line("ヤマダ").copy()
     image[95:98, :] = 0  # an underline rule
     image[:, 880:883] = 0  # a vertical rule
-    cleaned = tesseract.remove_rules(image)
+    cleaned = cells.remove_rules(image)
     assert cleaned[95:98, :].min() == 255
     assert cleaned[:, 880:883].min() == 255
     assert cleaned[:90, :800].min() < 100  # the text is still there

@@ -17,13 +17,14 @@ Per cell:
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from ocr.pipeline.engines import networks
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_PATH = MODEL_DIR / "digits.onnx"
@@ -211,22 +212,6 @@ def _empty_confidence(frac: float) -> float:
 # --------------------------------------------------------------------------- model
 
 
-_CACHE: dict[str, tuple[cv2.dnn.Net, dict]] = {}
-_LOCK = threading.Lock()
-
-
-def _load(model_path: Path, meta_path: Path) -> tuple[cv2.dnn.Net, dict]:
-    key = f"{model_path}|{meta_path}"
-    with _LOCK:
-        if key not in _CACHE:
-            net = cv2.dnn.readNetFromONNX(str(model_path))
-            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-            net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            _CACHE[key] = (net, meta)
-        return _CACHE[key]
-
-
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = logits.astype(np.float64) / temperature
     z -= z.max(axis=1, keepdims=True)
@@ -238,7 +223,7 @@ class DigitRecognizer:
     """Reads one handwritten digit per comb cell. The ONNX net is loaded once per process."""
 
     def __init__(self, model_path: Path = MODEL_PATH, meta_path: Path = META_PATH) -> None:
-        self.net, self.meta = _load(model_path, meta_path)
+        self.net, self.meta = networks.load(model_path, meta_path)
         self.temperature = float(self.meta.get("calibration", {}).get("temperature", 1.0))
         self.forward_calls = 0  # number of network forward passes (one per read_cells batch)
         self._lock = threading.Lock()

@@ -23,7 +23,6 @@ Per field:
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 
 from forms_catalog.kinds import FieldKind
 from ocr.pipeline import cells
+from ocr.pipeline.engines import networks
 from ocr.pipeline.engines.base import FieldGeometry, PageImages, Reading
 
 ENGINE_NAME = "kana-crnn"
@@ -51,29 +51,13 @@ CHARSET = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー・ "
 BLANK = 0  # CTC blank is class 0; CHARSET[i] is class i + 1
 
 
-def remove_rules(gray: np.ndarray) -> np.ndarray:
-    """Erase long horizontal and vertical lines (rules left over after alignment)."""
-    ink = (gray < INK).astype(np.uint8)
-    h, w = ink.shape
-    horizontal = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 4), 1))
-    )
-    vertical = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, int(h * 0.8))))
-    )
-    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8))
-    out = gray.copy()
-    out[lines > 0] = 255
-    return out
-
-
 def prepare_line(gray: np.ndarray) -> np.ndarray | None:
     """Cleaned field (grey uint8, dark ink on white) -> INPUT_H x INPUT_W uint8 ink image
     (ink bright on 0), or None when the field is blank."""
     g = np.asarray(gray)
     if g.ndim == 3:
         g = cv2.cvtColor(g, cv2.COLOR_BGR2GRAY)
-    g = remove_rules(g)
+    g = cells.remove_rules(g)
     darkness = 255.0 - g.astype(np.float32)
     # A pale pen on a grey scan never reaches INK: the threshold follows the darkest strokes.
     peak = float(np.percentile(darkness, 99.7)) if darkness.size else 0.0
@@ -155,22 +139,6 @@ def ctc_greedy(probs: np.ndarray, charset: str = CHARSET) -> tuple[str, float]:
     return text, float(confidence)
 
 
-_CACHE: dict[str, tuple[cv2.dnn.Net, dict]] = {}
-_LOCK = threading.Lock()
-
-
-def _load(model_path: Path, meta_path: Path) -> tuple[cv2.dnn.Net, dict]:
-    key = f"{model_path}|{meta_path}"
-    with _LOCK:
-        if key not in _CACHE:
-            net = cv2.dnn.readNetFromONNX(str(model_path))
-            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-            net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            _CACHE[key] = (net, meta)
-        return _CACHE[key]
-
-
 class KanaRecognizer:
     """Reads katakana fields (Engine protocol). The ONNX net is loaded once per process."""
 
@@ -178,7 +146,7 @@ class KanaRecognizer:
     kinds = frozenset({FieldKind.KATAKANA})
 
     def __init__(self, model_path: Path = MODEL_PATH, meta_path: Path = META_PATH) -> None:
-        self.net, self.meta = _load(model_path, meta_path)
+        self.net, self.meta = networks.load(model_path, meta_path)
         self.charset = str(self.meta.get("charset", CHARSET))
         self._lock = threading.Lock()
 

@@ -105,22 +105,6 @@ def _recognise(
 # --------------------------------------------------------------------------- preprocessing
 
 
-def remove_rules(gray: np.ndarray) -> np.ndarray:
-    """Erase long horizontal and vertical lines (form rules left over after alignment)."""
-    ink = (gray < INK).astype(np.uint8)
-    h, w = ink.shape
-    horizontal = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 4), 1))
-    )
-    vertical = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, int(h * 0.8))))
-    )
-    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8))
-    out = gray.copy()
-    out[lines > 0] = 255
-    return out
-
-
 def line_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     """Rows [top, bottom) of the text lines: runs of rows holding ink, small gaps bridged."""
     rows = (gray < INK).sum(axis=1)
@@ -143,7 +127,7 @@ def line_bands(gray: np.ndarray) -> list[tuple[int, int]]:
 
 def prepare_line(gray: np.ndarray) -> tuple[np.ndarray | None, int, int]:
     """Cleaned text box -> (image for Tesseract or None if blank, line count, line height)."""
-    gray = remove_rules(gray)
+    gray = cells.remove_rules(gray)
     ys, xs = np.nonzero(gray < INK)
     if len(ys) < MIN_INK_PIXELS:
         return None, 0, 0
@@ -293,7 +277,7 @@ def tesseract_digits(crop: np.ndarray, lang: str = "eng") -> str:
     ``crop`` is a grey field crop, dark ink on white, preferably cleaned of the comb borders
     (``cells.clean_crop``). Used by the evaluation to compare the CNN against.
     """
-    gray = remove_rules(crop)
+    gray = cells.remove_rules(crop)
     gray = cv2.copyMakeBorder(gray, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_CONSTANT, value=255)
     text = _recognise(gray, lang, 7, DIGIT_WHITELIST).GetUTF8Text()
     return "".join(ch for ch in text if ch.isdigit())
