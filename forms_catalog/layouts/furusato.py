@@ -48,9 +48,7 @@ def build() -> FormLayout:
         )
         b.row(
             head("住所"),
-            text(
-                "address", "住所", required=True, height=150, postal_code_field="postal_code"
-            ),
+            text("address", "住所", required=True, height=150, postal_code_field="postal_code"),
         )
         b.row(head("フリガナ"), kana("name_kana", "フリガナ"))
         b.row(head("氏名"), text("name", "氏名", required=True, height=140))
