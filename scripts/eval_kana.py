@@ -38,20 +38,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+from yomitoru.lib.edit_distance import levenshtein  # noqa: E402
 
 
 def score(pairs: list[tuple[str, str]]) -> dict[str, float]:
     """(read, truth) pairs -> per-character accuracy, per-field exact, count."""
-    errors = sum(edit_distance(r, t) for r, t in pairs)
+    errors = sum(levenshtein(r, t) for r, t in pairs)
     chars = sum(len(t) for _, t in pairs)
     return {
         "char_accuracy": round(1.0 - errors / max(chars, 1), 4),

@@ -35,12 +35,13 @@ from lab.evaluation import generate_corpus  # noqa: E402
 from ocr.intake import configured_limits  # noqa: E402
 from ocr.models import PostalArea  # noqa: E402
 from ocr.pipeline.ingest import inspect, iter_pages  # noqa: E402
-from ocr.pipeline.postal import ERROR_CODES, levenshtein  # noqa: E402
+from ocr.pipeline.postal import ERROR_CODES  # noqa: E402
 from ocr.pipeline.validate import normalize  # noqa: E402
 from ocr.postal_data import all_areas  # noqa: E402
 from ocr.reading import default_engine, judge, read_scan  # noqa: E402
 from ocr.routing import current_thresholds, load_thresholds  # noqa: E402
 from ocr.storage import decode_image, encode_page  # noqa: E402
+from yomitoru.lib.edit_distance import levenshtein  # noqa: E402
 
 FORM = "furusato-onestop"
 

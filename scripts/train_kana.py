@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from ocr.pipeline.engines import kana  # noqa: E402
 from ocr.pipeline.validate import normalize  # noqa: E402
+from yomitoru.lib.edit_distance import levenshtein  # noqa: E402
 
 STEPS = kana.INPUT_W // 4
 
@@ -134,19 +135,9 @@ def decode_all(model, images: np.ndarray, charset: str) -> list[str]:
     return texts
 
 
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def scores(predicted: list[str], truth: list[str]) -> dict[str, float]:
     """Per-character accuracy (1 - CER over all characters) and per-field exact match."""
-    errors = sum(edit_distance(p, t) for p, t in zip(predicted, truth, strict=True))
+    errors = sum(levenshtein(p, t) for p, t in zip(predicted, truth, strict=True))
     chars = sum(len(t) for t in truth)
     exact = sum(p == t for p, t in zip(predicted, truth, strict=True))
     return {

@@ -38,6 +38,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from yomitoru.lib.edit_distance import levenshtein
+
 MATCH = "match"
 MISMATCH = "mismatch"
 UNKNOWN_CODE = "unknown_code"
@@ -190,15 +192,3 @@ def _compact(text: str) -> tuple[str, list[int]]:
 
 def _length(text: str) -> int:
     return len(_compact(text)[0])
-
-
-def levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]

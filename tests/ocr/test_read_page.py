@@ -2,7 +2,6 @@
 
 import functools
 import random
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -14,28 +13,10 @@ from lab.synthetic.generator import generate_form
 from ocr.pipeline import read
 from ocr.pipeline.engines import digits as digits_module
 from ocr.pipeline.engines.base import FakeEngine, FieldGeometry, PageImages, Reading
+from tests.ocr.digit_cells import Cell, cells_of
 from yomitoru.lib import mynumber
 
 CODE = "furusato-onestop"
-
-
-@dataclass(frozen=True)
-class Cell:
-    digit: str | None
-    confidence: float = 0.99
-    probs: tuple[float, ...] = ()
-
-
-def cells_of(text: str, confidence: float = 0.99) -> list[Cell]:
-    """ "12_4" -> digit cells, "_" = empty."""
-    out = []
-    for ch in text:
-        if ch == "_":
-            out.append(Cell(None, confidence))
-        else:
-            probs = tuple(confidence if k == int(ch) else (1 - confidence) / 9 for k in range(10))
-            out.append(Cell(ch, confidence, probs))
-    return out
 
 
 def geometry(kind: str, cells: int, options: tuple[dict, ...] = ()) -> FieldGeometry:

@@ -14,6 +14,7 @@ from ocr.pipeline.engines.base import FieldGeometry, Reading
 from ocr.pipeline.validate import employment_income_confirms, validate, validate_cross_fields
 from ocr.reading import judge
 from ocr.routing import route
+from tests.ocr.digit_cells import Cell, cells_of
 from yomitoru.lib import salary_income
 
 TODAY = datetime.date(2026, 12, 7)
@@ -106,24 +107,6 @@ def test_an_employment_income_that_does_not_follow_flags_both_fields() -> None:
 
 
 # --- confidence: readings of the cells -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    digit: str | None
-    confidence: float = 0.99
-    probs: tuple[float, ...] = ()
-
-
-def cells_of(text: str, confidence: float = 0.99) -> list[Cell]:
-    out = []
-    for ch in text:
-        if ch == "_":
-            out.append(Cell(None, confidence))
-        else:
-            probs = tuple(confidence if k == int(ch) else (1 - confidence) / 9 for k in range(10))
-            out.append(Cell(ch, confidence, probs))
-    return out
 
 
 def geometry(kind: str, cells: int, key: str = "", days_ahead: int | None = None) -> FieldGeometry:
