@@ -31,7 +31,7 @@ from ocr.pipeline.cells import Box, clean_crop
 from ocr.pipeline.engines.base import FieldGeometry, PageImages, Reading
 from ocr.pipeline.engines.tesseract import tesseract_digits
 from ocr.pipeline.ingest import inspect, iter_pages
-from ocr.pipeline.read import PageReader, default_digits
+from ocr.pipeline.read import MARK_KINDS, PageReader, default_digits
 from ocr.pipeline.validate import normalize
 from ocr.reading import Judgement, ScanReading, judge, read_scan
 from ocr.storage import decode_image, encode_page
@@ -93,7 +93,6 @@ class RunResult:
 # Stages as timed; "align" and "cells" are derived (see StageClock.table).
 MEASURED_STAGES = ("ingest", "store", "scan", "read", "comb", "digits", "text", "marks", "judge")
 REPORTED_STAGES = ("ingest", "store", "align", "cells", "digits", "text", "marks", "judge")
-MARK_KINDS = frozenset({FieldKind.CHECKBOX, FieldKind.CHOICE})
 
 
 class StageClock:

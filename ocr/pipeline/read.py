@@ -56,8 +56,8 @@ CHECK_FAIL_CAP = 0.02
 REPAIR_CAP = 0.5
 REPAIR_MIN_RATIO = 0.02  # an alternative digit this much less likely than the top is implausible
 
-TEXT_KINDS = frozenset({FieldKind.KATAKANA, FieldKind.TEXT_JA})
-KANA_KINDS = frozenset({FieldKind.KATAKANA})
+KANA_KINDS = frozenset({FieldKind.KATAKANA})  # the katakana line recogniser
+TEXT_KINDS = frozenset({FieldKind.TEXT_JA})  # the text engine (Tesseract)
 MARK_KINDS = frozenset({FieldKind.CHECKBOX, FieldKind.CHOICE})
 
 
@@ -289,7 +289,7 @@ def read_page(
         kana_engine = kana if kana is not None else default_kana()
         out.update(kana_engine.read_page(page, kana_fields))
 
-    text_fields = [f for f in fields if f.kind in TEXT_KINDS and f.kind not in KANA_KINDS]
+    text_fields = [f for f in fields if f.kind in TEXT_KINDS]
     if text_fields:
         text_engine = text if text is not None else default_text()
         out.update(text_engine.read_page(page, text_fields))
